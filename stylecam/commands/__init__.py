@@ -1,0 +1,1 @@
+"""Subcommands of the ``stylecam`` CLI, one module each (``add_parser`` + ``main``)."""

@@ -1,0 +1,1 @@
+"""stylecam.engine (see stylecam/__init__.py)."""

@@ -1,0 +1,96 @@
+"""Perceptual losses as modules whose targets are computed once (pystiche style).
+
+All take VGG feature dicts from :class:`~stylecam.perceptual.vgg.VGGFeatures`. Grams and the
+reductions run in float32 even under autocast: fp16 Grams overflow on large feature maps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+Features = Mapping[str, torch.Tensor]
+
+
+def gram_matrix(features: torch.Tensor) -> torch.Tensor:
+    """(N, C, H, W) -> (N, C, C) float32 Gram matrix normalised by C*H*W (as Johnson et al.)."""
+    n, c, h, w = features.shape
+    f = features.float().reshape(n, c, h * w)
+    return torch.bmm(f, f.transpose(1, 2)) / (c * h * w)
+
+
+class ContentLoss(nn.Module):
+    """Mean squared error between the features of one layer and a target.
+
+    The target is either fixed (:meth:`set_target`, e.g. Gatys' content image) or passed per call
+    (training, where every batch has its own content).
+    """
+
+    def __init__(self, layer: str = "relu2_2", weight: float = 1.0) -> None:
+        super().__init__()
+        self.layer = layer
+        self.weight = weight
+        self.target: torch.Tensor | None = None
+
+    def set_target(self, features: Features) -> None:
+        self.target = features[self.layer].detach().float()
+
+    def forward(self, features: Features, target: Features | None = None) -> torch.Tensor:
+        ref = target[self.layer].detach().float() if target is not None else self.target
+        if ref is None:
+            raise RuntimeError("ContentLoss has no target: call set_target() or pass target=")
+        return self.weight * F.mse_loss(features[self.layer].float(), ref)
+
+
+class StyleLoss(nn.Module):
+    """Sum over layers of the MSE between Gram matrices and the style's target Grams.
+
+    Several style images blend by weight: since a weighted sum of MSEs to several targets equals
+    the MSE to their weighted mean (plus a constant), the targets are blended once, up front.
+    """
+
+    def __init__(
+        self,
+        layers: Sequence[str] = ("relu1_2", "relu2_2", "relu3_3", "relu4_3"),
+        weight: float = 1.0,
+        layer_weights: Sequence[float] | None = None,
+    ) -> None:
+        super().__init__()
+        self.layers = list(layers)
+        self.weight = weight
+        self.layer_weights = list(layer_weights) if layer_weights is not None else [1.0] * len(self.layers)
+        if len(self.layer_weights) != len(self.layers):
+            raise ValueError("layer_weights must have one weight per layer")
+        self.targets: dict[str, torch.Tensor] = {}
+
+    def set_targets(self, style_features: Sequence[Features], blend: Sequence[float] | None = None) -> None:
+        """Compute the target Grams of one or more styles (features of batch size 1 each)."""
+        if not style_features:
+            raise ValueError("at least one style is needed")
+        w = torch.tensor(list(blend) if blend is not None else [1.0] * len(style_features), dtype=torch.float32)
+        if len(w) != len(style_features) or (w < 0).any() or w.sum() <= 0:
+            raise ValueError("style blend weights must be non-negative, one per style, not all zero")
+        w = w / w.sum()
+        self.targets = {
+            layer: sum(wi * gram_matrix(f[layer].detach())[:1] for wi, f in zip(w.tolist(), style_features))  # type: ignore[misc]
+            for layer in self.layers
+        }
+
+    def forward(self, features: Features) -> torch.Tensor:
+        if not self.targets:
+            raise RuntimeError("StyleLoss has no targets: call set_targets() first")
+        total = features[self.layers[0]].new_zeros((), dtype=torch.float32)
+        for layer, lw in zip(self.layers, self.layer_weights):
+            g = gram_matrix(features[layer])
+            total = total + lw * F.mse_loss(g, self.targets[layer].to(g.device).expand_as(g))
+        return self.weight * total
+
+
+def total_variation(images: torch.Tensor) -> torch.Tensor:
+    """Mean absolute difference of neighbouring pixels of (N, C, H, W) images (anisotropic TV)."""
+    dh = (images[:, :, 1:, :] - images[:, :, :-1, :]).abs().mean()
+    dw = (images[:, :, :, 1:] - images[:, :, :, :-1]).abs().mean()
+    return dh + dw

@@ -1,0 +1,1 @@
+"""stylecam.pipeline (see stylecam/__init__.py)."""

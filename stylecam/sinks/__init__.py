@@ -1,0 +1,1 @@
+"""stylecam.sinks (see stylecam/__init__.py)."""

@@ -1,0 +1,1 @@
+"""stylecam.snapshot (see stylecam/__init__.py)."""

@@ -1,0 +1,1 @@
+"""stylecam.ui (see stylecam/__init__.py)."""

@@ -1,0 +1,1 @@
+"""stylecam.video (see stylecam/__init__.py)."""

@@ -1,0 +1,28 @@
+"""Helpers for tests: tiny random style files and synthetic frames."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from stylecam.nets import build_net
+from stylecam.styles import StyleInfo, export_style
+
+
+def synthetic_frame(height: int = 48, width: int = 64, seed: int = 0) -> np.ndarray:
+    """A (H, W, 3) uint8 BGR frame with smooth gradients and a few edges (not noise, not flat)."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    img = np.stack([xx / width * 255, yy / height * 255, (xx + yy) % 64 * 4], axis=-1)
+    img[height // 3 : height // 2, width // 4 : width // 2] = rng.integers(0, 255, 3)
+    return img.clip(0, 255).astype(np.uint8)
+
+
+def make_random_style(folder: Path, name: str = "random_lite", arch: str = "lite", seed: int = 0, fp16: bool = False) -> list[Path]:
+    """Export an untrained network of ``arch`` with random weights as a style file in ``folder``."""
+    torch.manual_seed(seed)
+    net = build_net(arch)
+    info = StyleInfo.from_style_image(name=name, style_image_bgr=synthetic_frame(40, 40, seed), arch=arch, title=name)
+    return export_style(net, folder, info, fp16=fp16)

@@ -1,0 +1,89 @@
+"""The style networks and the style-file contract."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+import torch
+
+from stylecam.nets import build_net, count_flops
+from stylecam.styles import StyleInfo, export_style, read_style_file
+from stylecam.styles.graph import FrameStylizer
+
+from .helpers import make_random_style, synthetic_frame
+
+
+@pytest.mark.parametrize("arch", ["full", "lite"])
+@pytest.mark.parametrize("hw", [(32, 32), (33, 47), (61, 35)])
+def test_output_size_equals_input_size(arch: str, hw: tuple[int, int]) -> None:
+    net = build_net(arch).eval()
+    with torch.no_grad():
+        y = net(torch.rand(2, 3, *hw) * 255)
+    assert y.shape == (2, 3, *hw)
+
+
+def test_flops_match_documented_budgets() -> None:
+    full = count_flops(build_net("full"), height=480, width=640)
+    lite = count_flops(build_net("lite"), height=480, width=640)
+    assert 90e9 < full < 100e9  # the reference network: ~94 GFLOPs
+    assert lite <= 3e9  # the real-time budget
+    assert full / lite > 30
+
+
+def test_full_net_loads_reference_parameter_names() -> None:
+    names = set(build_net("full").state_dict())
+    for key in ["conv1.conv2d.weight", "in1.weight", "res5.conv2.conv2d.bias", "deconv1.conv2d.weight", "deconv3.conv2d.weight"]:
+        assert key in names
+
+
+def test_frame_stylizer_is_uint8_bgr_in_and_out() -> None:
+    net = build_net("lite").eval()
+    frames = torch.from_numpy(synthetic_frame(40, 50))[None]
+    with torch.no_grad():
+        out = FrameStylizer(net)(frames)
+        # channel order: BGR in -> network sees RGB
+        rgb_in = frames.permute(0, 3, 1, 2).float().flip(1)
+        direct = net(rgb_in).clamp(0, 255).round().flip(1).permute(0, 2, 3, 1)
+    assert out.dtype == torch.uint8 and out.shape == frames.shape
+    assert (out.int() - direct.int()).abs().max() <= 1
+
+
+@pytest.mark.parametrize("arch", ["full", "lite"])
+def test_onnx_matches_torch_within_two_levels(tmp_path, arch: str) -> None:
+    torch.manual_seed(1)
+    net = build_net(arch).eval()
+    info = StyleInfo.from_style_image(name="parity", style_image_bgr=synthetic_frame(), arch=arch)
+    [path] = export_style(net, tmp_path, info, fp16=False)
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    for h, w in [(32, 32), (45, 67), (120, 161)]:
+        frames = np.stack([synthetic_frame(h, w, seed=s) for s in range(2)])
+        got = sess.run(None, {"frames": frames})[0]
+        with torch.no_grad():
+            ref = FrameStylizer(net)(torch.from_numpy(frames)).numpy()
+        assert got.dtype == np.uint8 and got.shape == frames.shape
+        assert np.abs(got.astype(int) - ref.astype(int)).max() <= 2
+
+
+def test_fp16_variant_close_to_fp32(tmp_path) -> None:
+    fp32, fp16 = make_random_style(tmp_path, fp16=True)
+    frames = synthetic_frame(64, 64)[None]
+    a = ort.InferenceSession(str(fp32), providers=["CPUExecutionProvider"]).run(None, {"frames": frames})[0]
+    b = ort.InferenceSession(str(fp16), providers=["CPUExecutionProvider"]).run(None, {"frames": frames})[0]
+    assert read_style_file(fp16).precision == "fp16"
+    assert np.abs(a.astype(int) - b.astype(int)).mean() < 3.0
+
+
+def test_metadata_round_trips(tmp_path) -> None:
+    style = synthetic_frame(300, 700)
+    info = StyleInfo.from_style_image(
+        name="roundtrip", style_image_bgr=style, arch="lite", title="Round Trip", artist="A. Painter",
+        credit="public domain", train_config={"iters": 3, "size": 256},
+    )
+    [path] = export_style(build_net("lite"), tmp_path, info, fp16=False)
+    got = read_style_file(path)
+    assert (got.name, got.title, got.artist, got.arch, got.credit) == ("roundtrip", "Round Trip", "A. Painter", "lite", "public domain")
+    assert got.train_config == {"iters": 3, "size": 256}
+    thumb, source = got.thumbnail(), got.source_image()
+    assert thumb is not None and max(thumb.shape[:2]) == 128
+    assert source is not None and max(source.shape[:2]) == 512

@@ -1,0 +1,1 @@
+"""The styles shipped with stylecam (ONNX style files); see README.md in this folder."""
