@@ -1,16 +1,91 @@
-"""``stylecam train``: placeholder until implemented."""
+"""``stylecam train``: train a style network on a style image and a folder of photos.
+
+The logic lives in :mod:`training`; this module only maps arguments to a
+:class:`training.config.TrainConfig`. Exit status: 0 done, 1 user error (one line on stderr),
+130 interrupted (checkpoint saved, the message says how to resume).
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
 
 from stylecam.errors import StylecamError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("train", help="(not implemented yet)")
+    p = sub.add_parser(
+        "train",
+        help="train a new style from an image and a folder of photos",
+        description="Train a style network. Presets: quick (lite net, ~10-15 min on a laptop CPU), full (GPU recipe).",
+    )
+    p.add_argument("--style", required=True, metavar="IMG", help="the style image (painting)")
+    p.add_argument("--dataset", required=True, metavar="DIR", help="folder of photos (searched recursively)")
+    p.add_argument("--name", required=True, help="style name: lower-case letters, digits, _ and -")
+    p.add_argument("--arch", default=None, help="network: full or lite (default: the preset's)")
+    p.add_argument("--preset", default="quick", help="quick or full (default quick)")
+    p.add_argument("--size", type=int, help="training crop size in px")
+    p.add_argument("--iters", type=int, help="number of optimisation steps")
+    p.add_argument("--batch", type=int, help="images per step (per GPU under torchrun)")
+    p.add_argument("--lr", type=float, help="Adam learning rate")
+    p.add_argument("--content-weight", type=float)
+    p.add_argument("--style-weight", type=float)
+    p.add_argument("--tv-weight", type=float)
+    p.add_argument("--stability-weight", type=float, help="temporal stability (anti-flicker) weight; 0 turns it off")
+    p.add_argument("--style-size", type=int, help="long side of the style image in px")
+    p.add_argument("--device", default=None, help="auto, cuda or cpu (default auto)")
+    p.add_argument("--out", default=None, metavar="DIR", help="where the style files go (default: your styles folder)")
+    p.add_argument("--work-dir", default=None, metavar="DIR", help="checkpoints and previews (default OUT/.train/NAME)")
+    p.add_argument("--resume", action="store_true", help="continue from the checkpoint in the work dir")
+    p.add_argument("--vgg-weights", default=None, metavar="FILE", help="VGG16 weights (.safetensors)")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--checkpoint-every", type=int, metavar="N")
+    p.add_argument("--preview-every", type=int, metavar="N")
+    p.add_argument("--log-every", type=int, metavar="N")
+    p.add_argument("--workers", type=int, metavar="N", help="data loading processes (0: in the main process)")
+    p.add_argument("--title", default=None)
+    p.add_argument("--artist", default=None)
+    p.add_argument("--credit", default=None)
+    p.add_argument("--progress-format", default="bar", choices=("bar", "json"))
     p.set_defaults(func=main)
 
 
 def main(args: argparse.Namespace) -> int:
-    raise StylecamError("'train' is not implemented yet")
+    from training.config import preset
+    from training.progress import BarReporter, JsonReporter
+    from training.train import TrainingInterrupted, train
+
+    config = preset(
+        args.preset,
+        style=args.style,
+        dataset=args.dataset,
+        name=args.name,
+        arch=args.arch,
+        size=args.size,
+        iters=args.iters,
+        batch=args.batch,
+        lr=args.lr,
+        content_weight=args.content_weight,
+        style_weight=args.style_weight,
+        tv_weight=args.tv_weight,
+        stability_weight=args.stability_weight,
+        style_size=args.style_size,
+        device=args.device,
+        seed=args.seed,
+        checkpoint_every=args.checkpoint_every,
+        preview_every=args.preview_every,
+        log_every=args.log_every,
+        workers=args.workers,
+        title=args.title,
+        artist=args.artist,
+        credit=args.credit,
+    )
+    reporter = JsonReporter() if args.progress_format == "json" else BarReporter()
+    try:
+        train(config, out_dir=args.out, work_dir=args.work_dir, resume=args.resume, vgg_weights=args.vgg_weights, reporter=reporter)
+    except TrainingInterrupted as exc:
+        print(f"stylecam: {exc}", file=sys.stderr)
+        return 130
+    except (ValueError, OSError) as exc:  # last line of defence: never a traceback for a bad input
+        raise StylecamError(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else exc!r}") from None
+    return 0

@@ -1,0 +1,90 @@
+"""Quality measures of a stylizer: flicker on a panning clip, and VGG style/content distances.
+
+- :func:`panning_clip` makes a clip with known motion (a crop window sliding right by
+  ``shift_px`` per frame); :func:`flicker` measures how much a stylizer's output on it disagrees
+  with itself where consecutive frames show the same scene (0 for a perfectly stable stylizer).
+- :func:`style_distance`: sum over relu1_2, relu2_2, relu3_3, relu4_3 of the MSE between the Gram
+  matrices (normalised by C*H*W, :func:`stylecam.perceptual.losses.gram_matrix`) of an image and a
+  style image. Lower = closer in style. Sizes may differ (Grams do not depend on them).
+- :func:`content_distance`: MSE between the relu3_3 features of an image and its content (same
+  size required). Lower = more of the content kept.
+
+Both distances take uint8 BGR images and a :class:`~stylecam.perceptual.VGGFeatures` that returns
+(at least) the layers above; values are in the VGG's own units (Caffe weights: 0-255 inputs), so
+compare numbers only when measured with the same weights.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import cv2
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from stylecam.perceptual.losses import gram_matrix
+
+STYLE_LAYERS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
+CONTENT_LAYER = "relu3_3"
+
+
+def panning_clip(image_bgr: np.ndarray, *, frames: int, shift_px: int, size: tuple[int, int]) -> list[np.ndarray]:
+    """``frames`` crops of ``size`` = (height, width) from ``image_bgr``, the window moving right by ``shift_px`` a frame.
+
+    image_bgr: (H, W, 3) uint8. The image is first scaled (keeping its aspect) so the window fits,
+    then the window starts at the left and is vertically centred. Returns (h, w, 3) uint8 arrays.
+    """
+    if image_bgr.dtype != np.uint8 or image_bgr.ndim != 3 or image_bgr.shape[2] != 3:
+        raise ValueError(f"expected an (H, W, 3) uint8 image, got {image_bgr.dtype} {image_bgr.shape}")
+    if frames < 2 or shift_px < 1:
+        raise ValueError("a panning clip needs frames >= 2 and shift_px >= 1")
+    h, w = size
+    need_w = w + (frames - 1) * shift_px
+    ih, iw = image_bgr.shape[:2]
+    scale = max(need_w / iw, h / ih)
+    if scale > 1.0:
+        image_bgr = cv2.resize(image_bgr, (int(np.ceil(iw * scale)), int(np.ceil(ih * scale))), interpolation=cv2.INTER_CUBIC)
+    y0 = (image_bgr.shape[0] - h) // 2
+    return [np.ascontiguousarray(image_bgr[y0 : y0 + h, t * shift_px : t * shift_px + w]) for t in range(frames)]
+
+
+def flicker(stylize: Callable[[np.ndarray], np.ndarray], clip: Sequence[np.ndarray], shift_px: int) -> float:
+    """Mean |out_t shifted - out_{t+1}| over the overlap, in levels (0-255), for a clip from :func:`panning_clip`.
+
+    stylize: (h, w, 3) uint8 BGR -> (h, w, 3) uint8 BGR. Frame t+1 column c shows what frame t
+    shows at column c + shift_px, so a stable stylizer gives out_t[:, s:] == out_{t+1}[:, :-s].
+    """
+    outs = [np.asarray(stylize(frame)) for frame in clip]
+    diffs = []
+    for a, b in zip(outs[:-1], outs[1:]):
+        if a.shape != b.shape:
+            raise ValueError("the stylizer changed the frame size")
+        diffs.append(np.abs(a[:, shift_px:].astype(np.float32) - b[:, : b.shape[1] - shift_px].astype(np.float32)).mean())
+    return float(np.mean(diffs))
+
+
+def _tensor(image_bgr: np.ndarray, device: torch.device) -> torch.Tensor:
+    """(H, W, 3) uint8 BGR -> (1, 3, H, W) float32 RGB 0-255."""
+    return torch.from_numpy(np.ascontiguousarray(image_bgr[:, :, ::-1].transpose(2, 0, 1))).float().unsqueeze(0).to(device)
+
+
+def _device(vgg: torch.nn.Module) -> torch.device:
+    return next(vgg.parameters()).device
+
+
+@torch.no_grad()
+def style_distance(vgg: torch.nn.Module, image: np.ndarray, style_image: np.ndarray, *, layers: Sequence[str] = STYLE_LAYERS) -> float:
+    """Sum over ``layers`` of MSE(Gram(image), Gram(style_image)); both uint8 BGR, any sizes."""
+    dev = _device(vgg)
+    fa, fb = vgg(_tensor(image, dev)), vgg(_tensor(style_image, dev))
+    return float(sum(F.mse_loss(gram_matrix(fa[layer]), gram_matrix(fb[layer])).item() for layer in layers))
+
+
+@torch.no_grad()
+def content_distance(vgg: torch.nn.Module, image: np.ndarray, content: np.ndarray, *, layer: str = CONTENT_LAYER) -> float:
+    """MSE between the ``layer`` features of ``image`` and ``content`` (uint8 BGR, same size)."""
+    if image.shape != content.shape:
+        raise ValueError(f"content_distance needs images of one size, got {image.shape} and {content.shape}")
+    dev = _device(vgg)
+    return float(F.mse_loss(vgg(_tensor(image, dev))[layer], vgg(_tensor(content, dev))[layer]).item())

@@ -1,0 +1,328 @@
+"""Gatys et al. neural style transfer by optimising the image, coarse to fine.
+
+The image is optimised directly as (1, 3, H, W) float32 RGB in 0-255 (VGGFeatures' input range),
+clamped to that range before every evaluation. With ``scales`` > 1 it is first optimised at
+``size / 2**(scales-1)``, and each scale's result, upsampled, initialises the next: the coarse
+scales settle the large-scale structure cheaply, so the expensive full-size scale needs few steps.
+
+Default layers are Gatys et al.'s: content ``relu4_2``; style ``relu1_1, relu2_1, relu3_1,
+relu4_1, relu5_1`` (equal weights). relu4_2 keeps the layout and objects of the content while
+leaving textures free; the five ``reluN_1`` layers capture the style from fine brush texture to
+large motifs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import torch
+
+from stylecam.perceptual import LAYER_INDEX
+from stylecam.perceptual.losses import ContentLoss, StyleLoss, total_variation
+from stylecam.snapshot import color
+from stylecam.snapshot.common import (
+    CancelToken,
+    ProgressFn,
+    Reporter,
+    SnapshotError,
+    check_image,
+    fit_long_side,
+    release,
+    resize_bgr,
+    resize_tensor,
+    resolve_device,
+    to_image,
+    to_tensor,
+)
+from stylecam.snapshot.source import PerceptualSource
+
+MIN_SIZE = 32
+MAX_SIZE = 1920
+MIN_SCALE_SIDE = 64
+"""Coarse scales smaller than this (long side) are dropped: VGG sees too little there."""
+
+DEFAULT_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
+
+
+def check_layer(name: str, option: str) -> None:
+    if not isinstance(name, str) or not name.startswith("relu") or name not in LAYER_INDEX:
+        relus = ", ".join(n for n in LAYER_INDEX if n.startswith("relu"))
+        raise SnapshotError(f"unknown VGG16 layer {name!r} for {option} (expected one of {relus})")
+
+
+@dataclass(frozen=True)
+class GatysConfig:
+    """Options of :func:`gatys`. Invalid values raise :class:`SnapshotError` at construction.
+
+    ``size``: long side of the result in pixels (32-1920); the content is resized (up or down) to it.
+    ``steps``: objective evaluations over all scales together; coarse scales get more of them
+    (for 3 scales: 1/2, 1/3, 1/6 of the steps, coarse to fine).
+    ``scales``: number of coarse-to-fine scales, each twice the previous; reduced automatically
+    so that the coarsest has a long side of at least 64 px.
+    ``content_weight``/``style_weight``/``tv_weight``: weights of the content MSE (features),
+    the style MSE (Gram matrices normalised by C*H*W) and total variation (mean |pixel difference|, 0-255).
+    ``style_scale``: style images are resized to ``style_scale`` times the long side of the image
+    being optimised (larger -> larger brush strokes).
+    ``learning_rate``: Adam's step in 0-255 pixel units (L-BFGS ignores it).
+    """
+
+    size: int = 512
+    steps: int = 300
+    scales: int = 3
+    optimizer: Literal["lbfgs", "adam"] = "lbfgs"
+    content_weight: float = 1.0
+    style_weight: float = 10.0
+    tv_weight: float = 10.0
+    style_scale: float = 1.0
+    init: Literal["content", "noise"] = "content"
+    preserve_colors: Literal["none", "luminance", "histogram"] = "none"
+    content_layer: str = "relu4_2"
+    style_layers: tuple[str, ...] = DEFAULT_STYLE_LAYERS
+    seed: int = 0
+    preview_every: int = 10
+    learning_rate: float = 4.0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.size, int) or not MIN_SIZE <= self.size <= MAX_SIZE:
+            raise SnapshotError(f"size must be an integer from {MIN_SIZE} to {MAX_SIZE} px, got {self.size!r}")
+        if not isinstance(self.steps, int) or self.steps < 1:
+            raise SnapshotError(f"steps must be a positive integer, got {self.steps!r}")
+        if not isinstance(self.scales, int) or not 1 <= self.scales <= 6:
+            raise SnapshotError(f"scales must be an integer from 1 to 6, got {self.scales!r}")
+        if self.optimizer not in ("lbfgs", "adam"):
+            raise SnapshotError(f"optimizer must be 'lbfgs' or 'adam', got {self.optimizer!r}")
+        for name in ("content_weight", "style_weight", "tv_weight"):
+            value = getattr(self, name)
+            if not np.isfinite(value) or value < 0:
+                raise SnapshotError(f"{name} must be a finite number >= 0, got {value!r}")
+        if not np.isfinite(self.style_scale) or not 0.05 <= self.style_scale <= 8:
+            raise SnapshotError(f"style_scale must be between 0.05 and 8, got {self.style_scale!r}")
+        if self.init not in ("content", "noise"):
+            raise SnapshotError(f"init must be 'content' or 'noise', got {self.init!r}")
+        if self.preserve_colors not in ("none", "luminance", "histogram"):
+            raise SnapshotError(f"preserve_colors must be none, luminance or histogram, got {self.preserve_colors!r}")
+        check_layer(self.content_layer, "the content layer")
+        if not self.style_layers:
+            raise SnapshotError("style_layers must name at least one VGG16 layer")
+        for layer in self.style_layers:
+            check_layer(layer, "the style layers")
+        if not isinstance(self.preview_every, int) or self.preview_every < 1:
+            raise SnapshotError(f"preview_every must be a positive integer, got {self.preview_every!r}")
+        if not np.isfinite(self.learning_rate) or self.learning_rate <= 0:
+            raise SnapshotError(f"learning_rate must be > 0, got {self.learning_rate!r}")
+
+
+def scale_plan(height: int, width: int, config: GatysConfig) -> list[tuple[int, int, int]]:
+    """[(h, w, steps)] from coarsest to finest for an output of (height, width).
+
+    Scale i of n (0 = coarsest) gets steps proportional to n - i; every scale gets at least one.
+    """
+    n = config.scales
+    while n > 1 and max(height, width) / 2 ** (n - 1) < MIN_SCALE_SIDE:
+        n -= 1
+    while n > 1 and min(height, width) / 2 ** (n - 1) < 16:
+        n -= 1
+    shares = [n - i for i in range(n)]
+    steps = [max(1, config.steps * s // sum(shares)) for s in shares]
+    steps[-1] = max(1, config.steps - sum(steps[:-1]))
+    plan = []
+    for i in range(n):
+        f = 2 ** (n - 1 - i)
+        plan.append((max(16, round(height / f)), max(16, round(width / f)), steps[i]))
+    return plan
+
+
+def _check_weights(styles: Sequence[np.ndarray], style_weights: Sequence[float] | None) -> list[float]:
+    if not styles:
+        raise SnapshotError("at least one style image is needed")
+    if style_weights is None:
+        return [1.0] * len(styles)
+    weights = [float(w) for w in style_weights]
+    if len(weights) != len(styles):
+        raise SnapshotError(f"got {len(weights)} style weights for {len(styles)} style images (one weight per style)")
+    if any(not np.isfinite(w) or w < 0 for w in weights) or sum(weights) <= 0:
+        raise SnapshotError(f"style weights must be >= 0 and not all zero, got {weights}")
+    return weights
+
+
+class _Cancelled(Exception):
+    """Raised inside the L-BFGS closure to leave the optimiser at once."""
+
+
+def gatys(
+    content: np.ndarray,
+    styles: Sequence[np.ndarray],
+    *,
+    config: GatysConfig = GatysConfig(),
+    style_weights: Sequence[float] | None = None,
+    perceptual: PerceptualSource | None = None,
+    device: str = "auto",
+    progress: ProgressFn | None = None,
+    cancel: CancelToken | None = None,
+) -> np.ndarray:
+    """Render ``content`` in the blended style of ``styles``.
+
+    content: (H, W, 3) uint8 BGR. styles: one or more (h, w, 3) uint8 BGR images, blended by
+    ``style_weights`` (non-negative, normalised; default equal). Returns (h', w', 3) uint8 BGR
+    whose long side is ``config.size``, with the content's aspect ratio. On cancel, returns the
+    best image so far (upsampled to the final size) within one objective evaluation.
+    Raises :class:`SnapshotError` (bad input) or :class:`~stylecam.errors.WeightsError`.
+    """
+    check_image(content, "the content image")
+    for i, s in enumerate(styles):
+        check_image(s, f"style image {i + 1}")
+    weights = _check_weights(styles, style_weights)
+    dev = resolve_device(device)
+    source = perceptual if perceptual is not None else PerceptualSource.from_weights()
+    height, width = fit_long_side(*content.shape[:2], config.size)
+    if min(height, width) < 16:
+        raise SnapshotError(f"the result would be {width}x{height}: too thin (each side needs at least 16 px)")
+    content_full = resize_bgr(content, height, width)
+    style_images = list(styles)
+    if config.preserve_colors == "luminance":
+        style_images = [color.match_luminance(s, content_full) for s in style_images]
+        content_used = color.grey_bgr(color.luminance(content_full))
+    elif config.preserve_colors == "histogram":
+        style_images = [color.match_colors(s, content_full) for s in style_images]
+        content_used = content_full
+    else:
+        content_used = content_full
+
+    def finish_colors(image_bgr: np.ndarray) -> np.ndarray:
+        if config.preserve_colors != "luminance":
+            return image_bgr
+        chroma = resize_bgr(content_full, *image_bgr.shape[:2])
+        return color.combine_luminance_chroma(image_bgr, chroma)
+
+    vgg = source.features([config.content_layer, *config.style_layers], dev)
+    try:
+        result = _optimise(content_used, style_images, weights, config, vgg, dev, progress, cancel, finish_colors)
+    finally:
+        del vgg
+        release(dev)
+    return result
+
+
+def _optimise(
+    content: np.ndarray,
+    styles: list[np.ndarray],
+    weights: list[float],
+    config: GatysConfig,
+    vgg: torch.nn.Module,
+    dev: torch.device,
+    progress: ProgressFn | None,
+    cancel: CancelToken | None,
+    finish_colors: Callable[[np.ndarray], np.ndarray],
+) -> np.ndarray:
+    height, width = content.shape[:2]
+    plan = scale_plan(height, width, config)
+    reporter = Reporter(progress, sum(s for _, _, s in plan), config.preview_every)
+    content_loss = ContentLoss(config.content_layer, config.content_weight)
+    style_loss = StyleLoss(config.style_layers, config.style_weight)
+    gen = torch.Generator().manual_seed(config.seed)
+    current: torch.Tensor | None = None
+    losses: dict[str, float] = {}
+    stage = ""
+    cancelled = False
+    for index, (h, w, n_steps) in enumerate(plan):
+        stage = f"scale {index + 1}/{len(plan)} ({w}x{h})"
+        target = to_tensor(resize_bgr(content, h, w), dev)
+        with torch.no_grad():
+            content_loss.set_target(vgg(target))
+            style_feats = []
+            for s in styles:
+                sh, sw = fit_long_side(*s.shape[:2], max(16, round(config.style_scale * max(h, w))))
+                style_feats.append(vgg(to_tensor(resize_bgr(s, max(sh, 16), max(sw, 16)), dev)))
+            style_loss.set_targets(style_feats, blend=weights)
+            del style_feats
+        if current is None:
+            if config.init == "noise":
+                init = (torch.rand((1, 3, h, w), generator=gen) * 255.0).to(dev)
+            else:
+                init = target.clone()
+        else:
+            init = resize_tensor(current, h, w)
+        del target
+        image = init.detach().contiguous().clone().requires_grad_(True)
+        best: list[torch.Tensor | float] = [image.detach().clone(), float("inf")]
+
+        def objective() -> torch.Tensor:
+            if cancel is not None and cancel.cancelled:
+                raise _Cancelled
+            with torch.no_grad():
+                # Keep the image a valid picture; the optimisers step in unbounded pixel space.
+                image.clamp_(0.0, 255.0)
+            feats = vgg(image)
+            c = content_loss(feats)
+            s = style_loss(feats)
+            t = config.tv_weight * total_variation(image)
+            total = c + s + t
+            value = float(total.detach())
+            if value < best[1]:  # type: ignore[operator]
+                best[0], best[1] = image.detach().clone(), value
+            losses.update(content=float(c.detach()), style=float(s.detach()), tv=float(t.detach()), total=value)
+            return total
+
+        try:
+            if config.optimizer == "lbfgs":
+                _run_lbfgs(image, objective, n_steps, reporter, stage, losses, finish_colors)
+            else:
+                _run_adam(image, objective, n_steps, config.learning_rate, reporter, stage, losses, finish_colors)
+        except _Cancelled:
+            cancelled = True
+        current = best[0]  # type: ignore[assignment]
+        del image, best
+        if cancelled:
+            break
+    assert current is not None
+    result = finish_colors(to_image(resize_tensor(current, height, width)))
+    reporter.finish(stage + (" (cancelled)" if cancelled else ""), losses, result)
+    return result
+
+
+def _run_lbfgs(
+    image: torch.Tensor,
+    objective: Callable[[], torch.Tensor],
+    n_steps: int,
+    reporter: Reporter,
+    stage: str,
+    losses: dict[str, float],
+    finish_colors: Callable[[np.ndarray], np.ndarray],
+) -> None:
+    evals = [0]
+    optimizer = torch.optim.LBFGS([image], lr=1.0, max_iter=n_steps, max_eval=n_steps, history_size=50)
+
+    def closure() -> torch.Tensor:
+        optimizer.zero_grad()
+        loss = objective()
+        loss.backward()
+        evals[0] += 1
+        reporter.advance(stage, losses, lambda: finish_colors(to_image(image)))
+        return loss
+
+    while evals[0] < n_steps:
+        before = evals[0]
+        optimizer.step(closure)
+        if evals[0] == before:  # pragma: no cover - L-BFGS always evaluates at least once
+            break
+
+
+def _run_adam(
+    image: torch.Tensor,
+    objective: Callable[[], torch.Tensor],
+    n_steps: int,
+    learning_rate: float,
+    reporter: Reporter,
+    stage: str,
+    losses: dict[str, float],
+    finish_colors: Callable[[np.ndarray], np.ndarray],
+) -> None:
+    optimizer = torch.optim.Adam([image], lr=learning_rate)
+    for _ in range(n_steps):
+        optimizer.zero_grad()
+        objective().backward()
+        optimizer.step()
+        reporter.advance(stage, losses, lambda: finish_colors(to_image(image)))

@@ -1,0 +1,67 @@
+"""stylecam.quality: the flicker metric and the VGG style/content distances."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from stylecam.perceptual import VGGFeatures, tiny_vgg_features
+from stylecam.quality import STYLE_LAYERS, content_distance, flicker, panning_clip, style_distance
+
+from .helpers import synthetic_frame
+
+
+def test_panning_clip_has_the_stated_motion() -> None:
+    image = synthetic_frame(80, 120, seed=1)
+    clip = panning_clip(image, frames=5, shift_px=3, size=(48, 64))
+    assert len(clip) == 5
+    assert all(f.shape == (48, 64, 3) and f.dtype == np.uint8 for f in clip)
+    for a, b in zip(clip[:-1], clip[1:]):
+        np.testing.assert_array_equal(a[:, 3:], b[:, :-3])
+
+
+def test_panning_clip_upscales_a_small_image() -> None:
+    clip = panning_clip(synthetic_frame(40, 40, seed=2), frames=4, shift_px=8, size=(48, 64))
+    assert [f.shape for f in clip] == [(48, 64, 3)] * 4
+
+
+def test_flicker_is_zero_for_an_identity_stylizer_and_large_for_noise() -> None:
+    clip = panning_clip(synthetic_frame(96, 160, seed=3), frames=6, shift_px=4, size=(64, 96))
+    assert flicker(lambda f: f.copy(), clip, 4) == 0.0
+    # A shift-equivariant pointwise stylizer (colour inversion) is also perfectly stable.
+    assert flicker(lambda f: 255 - f, clip, 4) == 0.0
+    rng = np.random.default_rng(0)
+    noisy = flicker(lambda f: rng.integers(0, 256, f.shape, dtype=np.uint8), clip, 4)
+    assert noisy > 60.0  # E|U - V| for two independent uniform 0-255 values is ~85
+
+
+def test_flicker_rejects_a_stylizer_that_changes_size() -> None:
+    clip = panning_clip(synthetic_frame(64, 96), frames=3, shift_px=2, size=(48, 64))
+    sizes = iter([(48, 64, 3), (40, 64, 3), (48, 64, 3)])
+    with pytest.raises(ValueError):
+        flicker(lambda f: np.zeros(next(sizes), np.uint8), clip, 2)
+
+
+@pytest.fixture(scope="module")
+def tiny_vgg() -> VGGFeatures:
+    return VGGFeatures(STYLE_LAYERS, features=tiny_vgg_features(0))
+
+
+def test_style_distance_is_zero_to_itself_and_grows_with_difference(tiny_vgg: VGGFeatures) -> None:
+    a = synthetic_frame(64, 64, seed=4)
+    assert style_distance(tiny_vgg, a, a) == pytest.approx(0.0, abs=1e-9)
+    flipped = a[:, ::-1].copy()  # same statistics, mirrored: Grams are nearly equal
+    noise = np.random.default_rng(1).integers(0, 256, a.shape, dtype=np.uint8)
+    assert style_distance(tiny_vgg, flipped, a) < style_distance(tiny_vgg, noise, a)
+    # Sizes may differ.
+    assert style_distance(tiny_vgg, synthetic_frame(48, 80, seed=4), a) >= 0.0
+
+
+def test_content_distance(tiny_vgg: VGGFeatures) -> None:
+    a = synthetic_frame(64, 64, seed=5)
+    b = np.clip(a.astype(np.int16) + 10, 0, 255).astype(np.uint8)
+    noise = np.random.default_rng(2).integers(0, 256, a.shape, dtype=np.uint8)
+    assert content_distance(tiny_vgg, a, a) == 0.0
+    assert 0.0 < content_distance(tiny_vgg, b, a) < content_distance(tiny_vgg, noise, a)
+    with pytest.raises(ValueError):
+        content_distance(tiny_vgg, a, synthetic_frame(48, 64))

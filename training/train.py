@@ -1,0 +1,379 @@
+"""The training loop, top to bottom.
+
+1. Check the inputs (style name, output folder, style image, dataset) before any heavy work.
+2. Build the perceptual net (VGG16 up to the deepest loss layer), the style targets (once), the
+   style network (seeded) and Adam; on ``resume`` restore all of it from the checkpoint.
+3. For each step: a batch of random crops -> ``y = net(x)`` -> content loss (VGG of ``x`` under
+   no_grad), style Gram loss, total variation, temporal stability -> backward -> Adam.
+   Losses are summed on the device and read back only every ``log_every`` steps (no host syncs).
+4. Every ``checkpoint_every`` steps, on Ctrl-C and at the end: an atomic checkpoint.
+   Every ``preview_every`` steps: a stylized fixed photo in the work dir.
+5. At the end: export the style (fp32 + fp16 ONNX with metadata) into the output folder.
+
+Distributed: under ``torchrun`` (env RANK / WORLD_SIZE / LOCAL_RANK) the net is wrapped in DDP
+(NCCL on CUDA, Gloo on CPU), every rank reads its own slice of the sample stream, and only rank 0
+writes checkpoints, previews and the style files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import signal
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.utils.data import DataLoader
+
+from stylecam.errors import StylecamError
+from stylecam.imageio import read_image, write_image
+from stylecam.nets import build_net
+from stylecam.paths import user_styles_dir
+from stylecam.perceptual import VGGFeatures, load_vgg16_weights, make_vgg16_features
+from stylecam.perceptual.losses import ContentLoss, StyleLoss, total_variation
+from stylecam.styles import StyleInfo, check_style_name, export_style
+from training.checkpoint import CHECKPOINT_NAME, load_checkpoint, restore_rng, save_checkpoint
+from training.config import RESUME_KEYS, TrainConfig
+from training.data import PhotoStream, StreamSampler, collate, preview_photo, scan_photos, to_tensor
+from training.progress import Reporter, SilentReporter
+from training.stability import draw_shift, stability_loss
+
+# Features of VGG16 with torchvision's input normalisation are ~1/(0.226*255) = 1/57.6 of the Caffe
+# ones the default weights were tuned for: MSE of features scales by its square, of Grams by its 4th power.
+_TV_FEATURE_RATIO = 57.6
+
+
+class TrainingInterrupted(Exception):
+    """Ctrl-C: the checkpoint was saved; ``str()`` is a one-line message that says how to resume."""
+
+    def __init__(self, message: str, step: int) -> None:
+        super().__init__(message)
+        self.step = step
+
+
+@dataclass
+class TrainResult:
+    files: list[Path]
+    net: nn.Module
+    step: int
+    losses: dict[str, float]
+    skipped: list[str] = field(default_factory=list)
+    checkpoint: Path | None = None
+
+
+@dataclass(frozen=True)
+class DistInfo:
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+    initialized_here: bool = False
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+def default_work_dir(out_dir: Path, name: str) -> Path:
+    return out_dir / ".train" / name
+
+
+def _init_distributed(device_type: str) -> DistInfo:
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return DistInfo()
+    rank = int(os.environ["RANK"])
+    local = int(os.environ.get("LOCAL_RANK", "0"))
+    if dist.is_initialized():
+        return DistInfo(rank, world, local, False)
+    dist.init_process_group(backend="nccl" if device_type == "cuda" else "gloo")
+    return DistInfo(rank, world, local, True)
+
+
+def _pick_device(choice: str, local_rank: int) -> torch.device:
+    if choice == "cuda" or (choice == "auto" and torch.cuda.is_available()):
+        if not torch.cuda.is_available():
+            raise StylecamError("--device cuda was asked for but PyTorch sees no CUDA GPU (use --device cpu)")
+        return torch.device("cuda", local_rank % torch.cuda.device_count())
+    return torch.device("cpu")
+
+
+def _check_writable(folder: Path, what: str) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise StylecamError(f"cannot write to {what} {folder}: {exc.strerror or exc}") from None
+
+
+def _scaled(image_bgr: np.ndarray, long_side: int) -> np.ndarray:
+    h, w = image_bgr.shape[:2]
+    s = long_side / max(h, w)
+    interp = cv2.INTER_AREA if s < 1 else cv2.INTER_CUBIC
+    return cv2.resize(image_bgr, (max(32, round(w * s)), max(32, round(h * s))), interpolation=interp)
+
+
+def build_perceptual(
+    config: TrainConfig, *, vgg_weights: str | os.PathLike[str] | None, features: nn.Sequential | None
+) -> tuple[VGGFeatures, VGGFeatures, float, float, str]:
+    """(loss VGG over style+content layers, content-only VGG sharing its convs, content scale, style scale, origin)."""
+    if features is not None:
+        convention, origin = "caffe", "injected"
+    else:
+        weights = load_vgg16_weights(vgg_weights)
+        features = make_vgg16_features()
+        features.load_state_dict(weights.state_dict, strict=False)
+        convention, origin = weights.convention, weights.origin
+    layers = [*config.style_layers, config.content_layer]
+    loss_vgg = VGGFeatures(layers, features=features, convention=convention)
+    content_vgg = VGGFeatures([config.content_layer], features=features, convention=convention)
+    r = _TV_FEATURE_RATIO if convention == "torchvision" else 1.0
+    return loss_vgg, content_vgg, r**2, r**4, origin
+
+
+@contextlib.contextmanager
+def _deferred_sigint() -> Iterator[list[bool]]:
+    """First Ctrl-C sets a flag the loop checks between steps (weights are never half-updated);
+    a second one interrupts at once. Only possible in the main thread."""
+    flag = [False]
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        if flag[0]:
+            raise KeyboardInterrupt
+        flag[0] = True
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield flag
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _write_preview(net: nn.Module, photo: torch.Tensor, path: Path) -> None:
+    with torch.no_grad():
+        y = net(photo).float().clamp(0, 255)[0]
+    img = (y + 0.5).to(torch.uint8).permute(1, 2, 0).cpu().numpy()[:, :, ::-1]
+    write_image(path, np.ascontiguousarray(img))
+
+
+def train(
+    config: TrainConfig,
+    *,
+    out_dir: str | os.PathLike[str] | None = None,
+    work_dir: str | os.PathLike[str] | None = None,
+    resume: bool = False,
+    vgg_weights: str | os.PathLike[str] | None = None,
+    perceptual: nn.Sequential | None = None,
+    reporter: Reporter | None = None,
+    on_step: Callable[[int], None] | None = None,
+    export: bool = True,
+) -> TrainResult:
+    """Train the style of ``config.style`` on the photos of ``config.dataset`` and export it.
+
+    out_dir: where ``<name>.onnx`` / ``<name>.fp16.onnx`` go (default: the user's styles folder).
+    work_dir: checkpoints and previews (default ``<out_dir>/.train/<name>``).
+    perceptual: a VGG16-shaped ``features`` module to use instead of loading weights (tests pass
+    :func:`stylecam.perceptual.tiny_vgg_features`). on_step(step) is called after every step.
+    Raises :class:`StylecamError` for bad inputs and :class:`TrainingInterrupted` on Ctrl-C.
+    """
+    reporter = reporter or SilentReporter()
+    check_style_name(config.name)
+    out = Path(out_dir) if out_dir is not None else user_styles_dir()
+    work = Path(work_dir) if work_dir is not None else default_work_dir(out, config.name)
+    style_bgr = read_image(config.style)
+    photos, non_images = scan_photos(config.dataset)
+
+    device = _pick_device(config.device, int(os.environ.get("LOCAL_RANK", "0")))
+    dinfo = _init_distributed(device.type)
+    try:
+        if dinfo.is_main:
+            _check_writable(out, "output folder")
+            _check_writable(work, "work folder")
+            if non_images:
+                reporter.warning(f"{non_images} non-image file(s) in {config.dataset} ignored")
+        return _run(config, out, work, style_bgr, photos, device, dinfo, resume, vgg_weights, perceptual, reporter, on_step, export)
+    finally:
+        reporter.close()
+        if dinfo.initialized_here:
+            dist.destroy_process_group()
+
+
+def _run(
+    config: TrainConfig,
+    out: Path,
+    work: Path,
+    style_bgr: np.ndarray,
+    photos: list[Path],
+    device: torch.device,
+    dinfo: DistInfo,
+    resume: bool,
+    vgg_weights: str | os.PathLike[str] | None,
+    perceptual: nn.Sequential | None,
+    reporter: Reporter,
+    on_step: Callable[[int], None] | None,
+    export: bool,
+) -> TrainResult:
+    cuda = device.type == "cuda"
+    memory_format = torch.channels_last if cuda else torch.contiguous_format
+    amp_dtype = (torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16) if cuda else None
+
+    loss_vgg, content_vgg, c_scale, s_scale, vgg_origin = build_perceptual(config, vgg_weights=vgg_weights, features=perceptual)
+    loss_vgg.to(device, memory_format=memory_format)
+    content_vgg.to(device, memory_format=memory_format)
+    content_loss = ContentLoss(config.content_layer, config.content_weight * c_scale)
+    style_loss = StyleLoss(config.style_layers, config.style_weight * s_scale)
+    style_t = to_tensor(_scaled(style_bgr, config.style_size)).unsqueeze(0).to(device)
+    with torch.no_grad():
+        style_loss.set_targets([loss_vgg(style_t)])
+
+    torch.manual_seed(config.seed)
+    np.random.seed(config.seed % 2**32)
+    net = build_net(config.arch).to(device, memory_format=memory_format)
+    optimizer = torch.optim.Adam(net.parameters(), lr=config.lr)
+    start = 0
+    skipped: dict[str, str] = {}
+    ckpt_path = work / CHECKPOINT_NAME
+    if resume:
+        ckpt = load_checkpoint(ckpt_path)
+        old = ckpt.config.to_dict()
+        new = config.to_dict()
+        diff = [k for k in RESUME_KEYS if old[k] != new[k]]
+        if diff:
+            raise StylecamError(
+                f"cannot resume: the checkpoint was made with {diff[0]}={old[diff[0]]!r}, this run has {new[diff[0]]!r}"
+            )
+        net.load_state_dict(ckpt.net_state)
+        optimizer.load_state_dict(ckpt.optimizer_state)
+        restore_rng(ckpt.rng)
+        start = ckpt.step
+        skipped = dict(s.split("\t", 1) if "\t" in s else (s, "unusable") for s in ckpt.skipped)
+        if start >= config.iters:
+            raise StylecamError(f"the checkpoint is already at step {start} of {config.iters}; raise --iters to train on")
+    model: nn.Module = nn.parallel.DistributedDataParallel(net) if dinfo.world > 1 else net
+
+    stream = PhotoStream(photos, size=config.size, seed=config.seed, min_side=config.min_image_side)
+    sampler = StreamSampler(batch=config.batch, start_step=start, total_steps=config.iters, rank=dinfo.rank, world=dinfo.world)
+    loader = DataLoader(
+        stream,
+        batch_size=config.batch,
+        sampler=sampler,
+        num_workers=config.workers,
+        collate_fn=collate,
+        pin_memory=cuda,
+        persistent_workers=False,
+    )
+    preview_t = None
+    if dinfo.is_main:
+        preview_t = to_tensor(preview_photo(photos, size=config.size * 2, min_side=config.min_image_side)).unsqueeze(0).to(device)
+
+    names = ("content", "style", "tv", "stability", "total")
+    sums = torch.zeros(len(names), device=device)
+    count = 0
+    last_losses: dict[str, float] = {}
+    step = start
+    t_last, step_last = time.perf_counter(), start
+    reporter.start(start, config.iters)
+    files: list[Path] = []
+
+    def checkpoint() -> None:
+        if dinfo.is_main:
+            save_checkpoint(ckpt_path, config=config, step=step, net=net, optimizer=optimizer,
+                            skipped=[f"{k}\t{v}" for k, v in skipped.items()])  # fmt: skip
+
+    with _deferred_sigint() as stop:
+        try:
+            for x, bad in loader:
+                for entry in bad:
+                    path, why = entry.split("\t", 1)
+                    if path not in skipped:
+                        skipped[path] = why
+                        if dinfo.is_main:
+                            reporter.warning(f"skipped {why} ({len(skipped)} skipped so far)")
+                x = x.to(device, non_blocking=True).contiguous(memory_format=memory_format)
+                gen = torch.Generator().manual_seed(config.seed * 1_000_003 + step * 101 + dinfo.rank)
+                with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
+                    y = model(x)
+                    with torch.no_grad():
+                        target = content_vgg(x)
+                    feats = loss_vgg(y)
+                    lc = content_loss(feats, target=target)
+                    ls = style_loss(feats)
+                    ltv = config.tv_weight * total_variation(y.float())
+                    if config.stability_weight > 0 and config.stability_shift > 0:
+                        shift = draw_shift(gen, config.stability_shift)
+                        lst = config.stability_weight * stability_loss(
+                            model, x, y, shift=shift, noise_std=config.stability_noise, generator=gen
+                        )
+                    else:
+                        lst = torch.zeros((), device=device)
+                    total = lc + ls + ltv + lst
+                optimizer.zero_grad(set_to_none=True)
+                total.backward()
+                optimizer.step()
+                step += 1
+                sums += torch.stack([lc.detach(), ls.detach(), ltv.detach(), lst.detach(), total.detach()]).float()
+                count += 1
+
+                if step % config.log_every == 0 or step == config.iters:
+                    values = (sums / count).tolist()  # the only host sync of a step
+                    if not all(math.isfinite(v) for v in values):
+                        raise StylecamError(f"training diverged at step {step} (loss is not finite); lower --lr or the loss weights")
+                    last_losses = dict(zip(names, values))
+                    now = time.perf_counter()
+                    it_s = (step - step_last) / max(now - t_last, 1e-9)
+                    t_last, step_last = now, step
+                    sums.zero_()
+                    count = 0
+                    if dinfo.is_main:
+                        reporter.progress(step, config.iters, last_losses, it_s, (config.iters - step) / max(it_s, 1e-9))
+                if dinfo.is_main and preview_t is not None and (step % config.preview_every == 0 or step == config.iters):
+                    path = work / f"preview_{step:06d}.jpg"
+                    _write_preview(net, preview_t, path)
+                    reporter.preview(str(path))
+                if step % config.checkpoint_every == 0 and step < config.iters:
+                    checkpoint()
+                if on_step is not None:
+                    on_step(step)
+                if stop[0]:
+                    raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            checkpoint()
+            raise TrainingInterrupted(
+                f"training interrupted at step {step}/{config.iters}; checkpoint saved in {work}; "
+                "run the same command with --resume to continue",
+                step,
+            ) from None
+
+    checkpoint()
+    if dinfo.is_main and export:
+        train_config = {**config.to_dict(), "steps_done": step, "vgg": vgg_origin, "skipped_images": len(skipped)}
+        info = StyleInfo.from_style_image(
+            name=config.name,
+            style_image_bgr=style_bgr,
+            arch=config.arch,
+            title=config.title,
+            artist=config.artist,
+            credit=config.credit,
+            train_config=train_config,
+        )
+        try:
+            files = export_style(net, out, info, fp16=True)
+        except OSError as exc:
+            raise StylecamError(f"cannot write the style to {out}: {exc.strerror or exc}") from None
+        reporter.done([str(f) for f in files])
+    return TrainResult(files=files, net=net, step=step, losses=last_losses,
+                       skipped=[f"{k}\t{v}" for k, v in skipped.items()], checkpoint=ckpt_path if dinfo.is_main else None)  # fmt: skip
