@@ -7,6 +7,13 @@ import tempfile
 from pathlib import Path
 
 
+def _public_mode() -> int:
+    """0666 minus the process umask: the mode a plain ``open(path, "w")`` would give."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def partial_path(path: Path) -> Path:
     """A hidden temporary name beside ``path`` for data still being written."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial" + path.suffix, dir=path.parent)
@@ -28,6 +35,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, _public_mode())  # mkstemp makes files private; the result should not be
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

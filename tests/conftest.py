@@ -37,7 +37,7 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
 
 def _foreign(thread: threading.Thread) -> bool:
     """Threads of libraries we do not own (tqdm's monitor) may outlive a test."""
-    return thread.name.startswith(("TMonitor", "pydevd"))
+    return thread.name.startswith(("TMonitor", "tqdm_monitor", "pydevd"))
 
 
 @pytest.fixture(autouse=True)

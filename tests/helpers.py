@@ -20,9 +20,22 @@ def synthetic_frame(height: int = 48, width: int = 64, seed: int = 0) -> np.ndar
     return img.clip(0, 255).astype(np.uint8)
 
 
-def make_random_style(folder: Path, name: str = "random_lite", arch: str = "lite", seed: int = 0, fp16: bool = False) -> list[Path]:
-    """Export an untrained network of ``arch`` with random weights as a style file in ``folder``."""
+def random_net(arch: str, seed: int = 0) -> torch.nn.Module:
+    """An untrained network of ``arch`` whose output visibly differs from its input.
+
+    A fresh lite net is the identity plus a whisper (it learns a change to its input); tests
+    want an output that differs from the input as a trained style's does.
+    """
     torch.manual_seed(seed)
     net = build_net(arch)
+    if arch == "lite":
+        with torch.no_grad():
+            net.out.conv2d.weight.normal_(0.0, 8.0)
+    return net
+
+
+def make_random_style(folder: Path, name: str = "random_lite", arch: str = "lite", seed: int = 0, fp16: bool = False) -> list[Path]:
+    """Export an untrained network of ``arch`` with random weights as a style file in ``folder``."""
+    net = random_net(arch, seed)
     info = StyleInfo.from_style_image(name=name, style_image_bgr=synthetic_frame(40, 40, seed), arch=arch, title=name)
     return export_style(net, folder, info, fp16=fp16)

@@ -11,7 +11,7 @@ from stylecam.nets import build_net, count_flops
 from stylecam.styles import StyleInfo, export_style, read_style_file
 from stylecam.styles.graph import FrameStylizer
 
-from .helpers import make_random_style, synthetic_frame
+from .helpers import make_random_style, random_net, synthetic_frame
 
 
 @pytest.mark.parametrize("arch", ["full", "lite"])
@@ -37,8 +37,15 @@ def test_full_net_loads_reference_parameter_names() -> None:
         assert key in names
 
 
+def test_fresh_lite_net_starts_as_the_identity() -> None:
+    x = torch.rand(1, 3, 45, 61) * 255
+    with torch.no_grad():
+        y = build_net("lite").eval()(x)
+    assert (y - x).abs().mean() < 1.0
+
+
 def test_frame_stylizer_is_uint8_bgr_in_and_out() -> None:
-    net = build_net("lite").eval()
+    net = random_net("lite").eval()
     frames = torch.from_numpy(synthetic_frame(40, 50))[None]
     with torch.no_grad():
         out = FrameStylizer(net)(frames)
@@ -51,8 +58,7 @@ def test_frame_stylizer_is_uint8_bgr_in_and_out() -> None:
 
 @pytest.mark.parametrize("arch", ["full", "lite"])
 def test_onnx_matches_torch_within_two_levels(tmp_path, arch: str) -> None:
-    torch.manual_seed(1)
-    net = build_net(arch).eval()
+    net = random_net(arch, seed=1).eval()
     info = StyleInfo.from_style_image(name="parity", style_image_bgr=synthetic_frame(), arch=arch)
     [path] = export_style(net, tmp_path, info, fp16=False)
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -147,7 +148,7 @@ def test_luminance_preservation_keeps_the_content_chroma() -> None:
     content = synthetic_frame(64, 64, seed=4)
     cfg = GatysConfig(size=64, steps=8, scales=1, style_weight=1e5)
     plain = gatys(content, [stripes()], config=cfg, perceptual=TINY, device="cpu")
-    kept = gatys(content, [stripes()], config=GatysConfig(**{**cfg.__dict__, "preserve_colors": "luminance"}), perceptual=TINY, device="cpu")
+    kept = gatys(content, [stripes()], config=replace(cfg, preserve_colors="luminance"), perceptual=TINY, device="cpu")
     diff_kept = np.abs(chroma(kept) - chroma(content))
     diff_plain = np.abs(chroma(plain) - chroma(content))
     # Exact up to uint8 rounding, except where the new luminance with the old chroma leaves the RGB gamut.
@@ -167,7 +168,7 @@ def test_histogram_matching_gives_the_style_the_content_colours() -> None:
     assert np.allclose(px_r.mean(0), px_c.mean(0), atol=2.0)
     assert np.allclose(np.cov(px_r, rowvar=False), np.cov(px_c, rowvar=False), rtol=0.25, atol=30)  # clipping at 0 and 255 trims the tails
     cfg = GatysConfig(size=48, steps=8, scales=1, style_weight=1e5, preserve_colors="histogram")
-    plain = gatys(content, [stripes()], config=GatysConfig(**{**cfg.__dict__, "preserve_colors": "none"}), perceptual=TINY, device="cpu")
+    plain = gatys(content, [stripes()], config=replace(cfg, preserve_colors="none"), perceptual=TINY, device="cpu")
     kept = gatys(content, [stripes()], config=cfg, perceptual=TINY, device="cpu")
     mean_c = content.reshape(-1, 3).mean(0)
     assert np.abs(kept.reshape(-1, 3).mean(0) - mean_c).sum() < np.abs(plain.reshape(-1, 3).mean(0) - mean_c).sum()
@@ -200,6 +201,7 @@ def test_bad_gatys_inputs_raise_one_line_errors() -> None:
         (lambda: gatys(content, [stripes(), stripes()], style_weights=[1.0], config=FAST, perceptual=TINY), "weights"),
         (lambda: gatys(content, [stripes()], style_weights=[0.0], config=FAST, perceptual=TINY), "weights"),
         (lambda: gatys(content, [], config=FAST, perceptual=TINY), "style"),
+        (lambda: gatys(content, stripes(), config=FAST, perceptual=TINY), "list"),
         (lambda: gatys(content.astype(np.float32), [stripes()], config=FAST, perceptual=TINY), "uint8"),
         (lambda: gatys(np.zeros((0, 5, 3), np.uint8), [stripes()], config=FAST, perceptual=TINY), "empty"),
         (lambda: gatys(np.zeros((2, 300, 3), np.uint8), [stripes()], config=FAST, perceptual=TINY), "thin"),
@@ -265,13 +267,13 @@ def test_guide_and_channels_steer_the_dream() -> None:
     content = synthetic_frame(64, 64, seed=7)
     plain = dream(content, config=DREAM, perceptual=TINY, device="cpu")
     guided = dream(content, config=DREAM, guide=stripes(), perceptual=TINY, device="cpu")
-    picked = dream(content, config=DreamConfig(**{**DREAM.__dict__, "channels": (0, 3)}), perceptual=TINY, device="cpu")
+    picked = dream(content, config=replace(DREAM, channels=(0, 3)), perceptual=TINY, device="cpu")
     assert not np.array_equal(plain, guided)
     assert not np.array_equal(plain, picked)
     # Guided towards stripes: the result's features match the stripes' better than the plain dream's.
     assert style_distance(guided, stripes(), ("relu3_3",)) < style_distance(plain, stripes(), ("relu3_3",))
     with pytest.raises(SnapshotError, match="channel 99"):
-        dream(content, config=DreamConfig(**{**DREAM.__dict__, "channels": (99,)}), perceptual=TINY, device="cpu")
+        dream(content, config=replace(DREAM, channels=(99,)), perceptual=TINY, device="cpu")
 
 
 @pytest.mark.parametrize(

@@ -253,3 +253,11 @@ def test_real_vgg_runs_one_step(tmp_path: Path, photos: Path, style_image: Path,
     losses = rec.losses[-1]
     assert all(np.isfinite(v) for v in losses.values())
     assert losses["style"] > 0 and losses["content"] > 0 and losses["stability"] > 0
+
+
+def test_loader_workers_do_not_change_the_result(tmp_path: Path, photos: Path, style_image: Path) -> None:
+    cfg = tiny_config(style_image, photos, iters=2)
+    a = train(cfg, out_dir=tmp_path / "a", perceptual=tiny_vgg_features(0), export=False)
+    b = train(cfg.replace(workers=2), out_dir=tmp_path / "b", perceptual=tiny_vgg_features(0), export=False)
+    wa, wb = _weights(a.net), _weights(b.net)
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)

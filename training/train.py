@@ -163,6 +163,13 @@ def _deferred_sigint() -> Iterator[list[bool]]:
         signal.signal(signal.SIGINT, previous)
 
 
+def learning_rate(config: TrainConfig, step: int) -> float:
+    """The learning rate of step ``step`` (0-based): constant, or cosine from lr down to lr/10."""
+    if config.lr_schedule == "constant":
+        return config.lr
+    return config.lr * (0.1 + 0.45 * (1.0 + math.cos(math.pi * step / config.iters)))
+
+
 def _write_preview(net: nn.Module, photo: torch.Tensor, path: Path) -> None:
     with torch.no_grad():
         y = net(photo).float().clamp(0, 255)[0]
@@ -240,6 +247,8 @@ def _run(
     with torch.no_grad():
         style_loss.set_targets([loss_vgg(style_t)])
 
+    if device.type == "cpu" and config.threads > 0:
+        torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
     np.random.seed(config.seed % 2**32)
     net = build_net(config.arch).to(device, memory_format=memory_format)
@@ -303,6 +312,8 @@ def _run(
                         skipped[path] = why
                         if dinfo.is_main:
                             reporter.warning(f"skipped {why} ({len(skipped)} skipped so far)")
+                for group in optimizer.param_groups:
+                    group["lr"] = learning_rate(config, step)
                 x = x.to(device, non_blocking=True).contiguous(memory_format=memory_format)
                 gen = torch.Generator().manual_seed(config.seed * 1_000_003 + step * 101 + dinfo.rank)
                 with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):

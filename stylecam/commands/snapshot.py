@@ -103,7 +103,10 @@ class _Bar:
         if self.bar is None:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=p.total, unit="step", dynamic_ncols=True)
+            class _Tqdm(tqdm):  # type: ignore[type-arg]
+                monitor_interval = 0  # no monitor thread: we refresh on every report anyway
+
+            self.bar = _Tqdm(total=p.total, unit="step", dynamic_ncols=True)
         self.bar.n = p.step
         self.bar.set_description(p.stage, refresh=False)
         self.bar.set_postfix({k: f"{v:.3g}" for k, v in p.losses.items()}, refresh=False)

@@ -43,6 +43,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--preview-every", type=int, metavar="N")
     p.add_argument("--log-every", type=int, metavar="N")
     p.add_argument("--workers", type=int, metavar="N", help="data loading processes (0: in the main process)")
+    p.add_argument("--threads", type=int, metavar="N", help="CPU threads (0: PyTorch's default; 1 is fastest on a busy machine)")
     p.add_argument("--title", default=None)
     p.add_argument("--artist", default=None)
     p.add_argument("--credit", default=None)
@@ -76,6 +77,7 @@ def main(args: argparse.Namespace) -> int:
         preview_every=args.preview_every,
         log_every=args.log_every,
         workers=args.workers,
+        threads=args.threads,
         title=args.title,
         artist=args.artist,
         credit=args.credit,

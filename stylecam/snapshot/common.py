@@ -132,12 +132,12 @@ class Reporter:
         self.preview_every = max(1, preview_every)
         self.step = 0
 
-    def advance(self, stage: str, losses: dict[str, float], image: Callable[[], np.ndarray], *, last: bool = False) -> None:
+    def advance(self, stage: str, losses: dict[str, float], image: Callable[[], np.ndarray]) -> None:
         """Count one step and report it; ``image`` (-> uint8 BGR) is called only when a preview is due."""
         self.step += 1
         if self.progress is None:
             return
-        due = last or self.step % self.preview_every == 0 or self.step >= self.total
+        due = self.step % self.preview_every == 0 or self.step >= self.total
         preview = image() if due else None
         self.progress(Progress(min(self.step, self.total), self.total, stage, dict(losses), preview))
 

@@ -136,6 +136,8 @@ def scale_plan(height: int, width: int, config: GatysConfig) -> list[tuple[int, 
 
 
 def _check_weights(styles: Sequence[np.ndarray], style_weights: Sequence[float] | None) -> list[float]:
+    if isinstance(styles, np.ndarray):
+        raise SnapshotError("styles must be a sequence of images: wrap a single style image in a list")
     if not styles:
         raise SnapshotError("at least one style image is needed")
     if style_weights is None:
@@ -172,9 +174,9 @@ def gatys(
     Raises :class:`SnapshotError` (bad input) or :class:`~stylecam.errors.WeightsError`.
     """
     check_image(content, "the content image")
+    weights = _check_weights(styles, style_weights)
     for i, s in enumerate(styles):
         check_image(s, f"style image {i + 1}")
-    weights = _check_weights(styles, style_weights)
     dev = resolve_device(device)
     source = perceptual if perceptual is not None else PerceptualSource.from_weights()
     height, width = fit_long_side(*content.shape[:2], config.size)
@@ -244,7 +246,11 @@ def _optimise(
             else:
                 init = target.clone()
         else:
-            init = resize_tensor(current, h, w)
+            # Upsampling blurs: add back the content's own detail at this scale (what the
+            # coarser scale could not represent), so the fine scale starts sharp.
+            ch, cw = current.shape[-2:]
+            detail = target - resize_tensor(resize_tensor(target, ch, cw), h, w)
+            init = (resize_tensor(current, h, w) + detail).clamp(0.0, 255.0)
         del target
         image = init.detach().contiguous().clone().requires_grad_(True)
         best: list[torch.Tensor | float] = [image.detach().clone(), float("inf")]
