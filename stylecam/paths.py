@@ -35,7 +35,10 @@ def user_cache_dir() -> Path:
 
 
 def bundled_styles_dir() -> Path:
-    """The styles shipped with the package (``trained_styles/``)."""
+    """The styles shipped with the package (``trained_styles/``; ``$STYLECAM_BUNDLED_STYLES_DIR`` overrides)."""
+    env = os.environ.get("STYLECAM_BUNDLED_STYLES_DIR")
+    if env:
+        return Path(env)
     import trained_styles
 
     return Path(trained_styles.__file__).parent

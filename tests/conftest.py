@@ -23,13 +23,15 @@ PHOTOS_DIR = SHARED / "datasets" / "photos"
 
 @pytest.fixture(autouse=True)
 def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test gets its own styles/config/pictures/cache folders: no test touches the real ones."""
+    """Each test gets its own (empty) styles/config/pictures/cache folders: no test touches the real ones
+    and none depends on which styles ship (tests/test_bundled_styles.py checks those directly)."""
     base = tmp_path_factory.mktemp("user")
     for var, sub in [
         ("STYLECAM_STYLES_DIR", "styles"),
         ("STYLECAM_CONFIG_DIR", "config"),
         ("STYLECAM_PICTURES_DIR", "pictures"),
         ("STYLECAM_CACHE_DIR", "cache"),
+        ("STYLECAM_BUNDLED_STYLES_DIR", "bundled"),  # tests see only the styles they make
     ]:
         monkeypatch.setenv(var, str(base / sub))
     monkeypatch.delenv("STYLECAM_VGG_WEIGHTS", raising=False)

@@ -137,13 +137,13 @@ def test_hotkeys_switch_styles_and_toggles(make_window, qtbot) -> None:
 
     assert not w.settings.mirror
     qtbot.keyClick(w, Qt.Key.Key_M)
-    assert w.settings.mirror and w.controls.mirror.isChecked() and w.pipeline._options.mirror
+    assert w.settings.mirror and w.controls.mirror.isChecked() and w.pipeline.options.mirror
     qtbot.keyClick(w, Qt.Key.Key_C)
     assert w.settings.preserve_colors and w.controls.preserve_colors.isChecked()
     qtbot.keyClick(w, Qt.Key.Key_Minus)
     qtbot.keyClick(w, Qt.Key.Key_Minus)
     assert w.settings.strength == pytest.approx(0.8) and w.controls.strength.value() == 80
-    assert w.pipeline._options.strength == pytest.approx(0.8)
+    assert w.pipeline.options.strength == pytest.approx(0.8)
     qtbot.keyClick(w, Qt.Key.Key_Plus)
     assert w.settings.strength == pytest.approx(0.9)
 
@@ -164,9 +164,9 @@ def test_hotkeys_switch_styles_and_toggles(make_window, qtbot) -> None:
 def test_controls_drive_the_pipeline(make_window, qtbot) -> None:
     w = make_window()
     w.controls.scale.setCurrentIndex(w.controls.scale.findData(0.5))
-    assert w.settings.scale == 0.5 and w.pipeline._options.scale == 0.5
+    assert w.settings.scale == 0.5 and w.pipeline.options.scale == 0.5
     w.controls.scale.setCurrentIndex(0)
-    assert w.settings.scale is None and w.pipeline._options.scale is None
+    assert w.settings.scale is None and w.pipeline.options.scale is None
     w.controls.strength.setValue(35)
     assert w.settings.strength == pytest.approx(0.35)
 

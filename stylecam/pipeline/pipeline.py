@@ -34,10 +34,14 @@ EVENT_KINDS = ("camera_lost", "reconnecting", "reconnected", "source_ended", "st
 
 @dataclass(frozen=True)
 class PipelineEvent:
-    """Something the user should hear about. ``kind`` is one of EVENT_KINDS; ``message`` is one line."""
+    """Something the user should hear about. ``kind`` is one of EVENT_KINDS; ``message`` is one line.
+
+    ``sink`` is the sink concerned by a ``sink_error`` (already removed from the pipeline), else None.
+    """
 
     kind: str
     message: str
+    sink: Sink | None = None
 
 
 @dataclass(frozen=True)
@@ -166,6 +170,12 @@ class Pipeline:
         with self._lock:
             self._pending_style = style
 
+    @property
+    def options(self) -> FrameOptions:
+        """The options applied to frames from now on."""
+        with self._lock:
+            return self._options
+
     def set_options(self, options: FrameOptions) -> None:
         if not isinstance(options, FrameOptions):
             raise TypeError(f"options must be FrameOptions, got {type(options).__name__}")
@@ -230,11 +240,11 @@ class Pipeline:
 
     # -- internals -------------------------------------------------------------------------
 
-    def _emit(self, kind: str, message: str) -> None:
+    def _emit(self, kind: str, message: str, sink: Sink | None = None) -> None:
         if self._on_event is None:
             return
         try:
-            self._on_event(PipelineEvent(kind, message))
+            self._on_event(PipelineEvent(kind, message, sink))
         except Exception:
             log.exception("pipeline event handler failed")
 
@@ -245,7 +255,7 @@ class Pipeline:
         try:
             sink.close()
         except Exception as exc:
-            self._emit("sink_error", f"{type(sink).__name__}: {_one_line(exc)}")
+            self._emit("sink_error", f"{type(sink).__name__}: {_one_line(exc)}", sink)
 
     def _capture_loop(self) -> None:
         seq = 0
@@ -361,5 +371,5 @@ class Pipeline:
                     self._sinks.remove(sink)
                     failed.append((sink, exc))
         for sink, exc in failed:
-            self._emit("sink_error", f"{type(sink).__name__} stopped: {_one_line(exc)}")
+            self._emit("sink_error", f"{type(sink).__name__} stopped: {_one_line(exc)}", sink)
             self._close_sink(sink)

@@ -43,7 +43,7 @@ SOURCE_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mp
 
 
 class _EventBridge(QObject):
-    event = Signal(str, str)  # kind, one-line message; emitted from pipeline threads
+    event = Signal(str, str, object)  # kind, one-line message, sink (or None); emitted from pipeline threads
 
 
 class Banner(QWidget):
@@ -180,7 +180,7 @@ class MainWindow(QMainWindow):
             style=style,
             options=self.frame_options(),
             provider=provider,
-            on_event=lambda ev: self._events.event.emit(str(getattr(ev, "kind", "")), str(getattr(ev, "message", ev))),
+            on_event=lambda ev: self._events.event.emit(ev.kind, ev.message, ev.sink),
         )
         self.gallery.set_styles(self.library.styles, current=self.settings.style)
         self.pipeline.start()
@@ -255,7 +255,7 @@ class MainWindow(QMainWindow):
         lab["record"].setText(f"● REC {self.record_path.name}" if self._recorder is not None and self.record_path else "rec off")
         lab["record"].setStyleSheet("color: #ff5050;" if self._recorder is not None else "")
 
-    def _on_pipeline_event(self, kind: str, message: str) -> None:
+    def _on_pipeline_event(self, kind: str, message: str, sink: object = None) -> None:
         """React to a pipeline event (already on the GUI thread)."""
         if kind == "style_loaded":
             self.statusBar().showMessage(message, 3000)
@@ -265,10 +265,10 @@ class MainWindow(QMainWindow):
         else:  # camera_lost, reconnecting, source_ended, style_error, sink_error
             self.show_notice(message)
         if kind == "sink_error":  # the pipeline dropped the sink that failed
-            if message.startswith("VirtualCameraSink") and self._vcam is not None:
+            if sink is not None and sink is self._vcam:
                 _close(self._vcam)
                 self._vcam = None
-            elif message.startswith("Mp4Recorder") and self._recorder is not None:
+            elif sink is not None and sink is self._recorder:
                 _close(self._recorder)
                 self._recorder = None
             self.update_status()
