@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 
@@ -39,3 +40,23 @@ def make_random_style(folder: Path, name: str = "random_lite", arch: str = "lite
     net = random_net(arch, seed)
     info = StyleInfo.from_style_image(name=name, style_image_bgr=synthetic_frame(40, 40, seed), arch=arch, title=name)
     return export_style(net, folder, info, fp16=fp16)
+
+
+def count_video_frames(path: Path) -> int:
+    """How many frames OpenCV can decode from the video at ``path``."""
+    cap = cv2.VideoCapture(str(path))
+    n = 0
+    while cap.read()[0]:
+        n += 1
+    cap.release()
+    return n
+
+
+def write_photo_folder(folder: Path, *, count: int, size: tuple[int, int], ext: str = ".jpg", seed: int = 0) -> Path:
+    """Make ``folder`` with ``count`` smooth random photos of ``size`` = (width, height); return it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for i in range(count):
+        img = cv2.resize(rng.integers(0, 256, (6, 6, 3), dtype=np.uint8), size, interpolation=cv2.INTER_CUBIC)
+        cv2.imwrite(str(folder / f"p{i}{ext}"), img)
+    return folder

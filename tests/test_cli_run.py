@@ -8,27 +8,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-import cv2
 import pytest
 
 from stylecam import cli
 from stylecam.commands import run as run_cmd
 
-from .helpers import make_random_style
+from .helpers import count_video_frames, make_random_style
 
 
 @pytest.fixture(scope="module")
 def style_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_random_style(tmp_path_factory.mktemp("styles"), name="clirun", arch="lite")[0]
 
-
-def _frames(path: Path) -> int:
-    cap = cv2.VideoCapture(str(path))
-    n = 0
-    while cap.read()[0]:
-        n += 1
-    cap.release()
-    return n
 
 
 def test_run_records_max_frames(style_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -37,7 +28,7 @@ def test_run_records_max_frames(style_path: Path, tmp_path: Path, capsys: pytest
                    "--max-frames", "8", "--scale", "0.25", "--mirror", "--strength", "0.7", "--preserve-colors"])
     assert rc == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rec.mp4"]
-    assert _frames(out) == 8
+    assert count_video_frames(out) == 8
     assert "CPUExecutionProvider" in capsys.readouterr().err
 
 
@@ -64,7 +55,7 @@ def test_ctrl_c_finalises_recording(style_path: Path, tmp_path: Path, monkeypatc
     assert "interrupted" in capsys.readouterr().err
     names = [p.name for p in tmp_path.iterdir()]
     assert names == ["interrupted.mp4"]  # finalised under its name, no partial left
-    assert _frames(out) >= 3
+    assert count_video_frames(out) >= 3
 
 
 def test_broken_style_file_in_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,16 +12,8 @@ import pytest
 from stylecam.errors import SinkError
 from stylecam.sinks import Mp4Recorder, VirtualCameraSink, backend_hint
 
-from .helpers import synthetic_frame
+from .helpers import count_video_frames, synthetic_frame
 
-
-def _frame_count(path: Path) -> int:
-    cap = cv2.VideoCapture(str(path))
-    n = 0
-    while cap.read()[0]:
-        n += 1
-    cap.release()
-    return n
 
 
 def test_recorder_writes_partial_then_renames_on_close(tmp_path: Path) -> None:
@@ -35,7 +27,7 @@ def test_recorder_writes_partial_then_renames_on_close(tmp_path: Path) -> None:
     rec.close()
     rec.close()  # idempotent
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mp4"]
-    assert _frame_count(target) == 7
+    assert count_video_frames(target) == 7
 
 
 def test_recorder_without_frames_leaves_nothing(tmp_path: Path) -> None:

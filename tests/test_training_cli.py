@@ -6,23 +6,16 @@ import json
 from pathlib import Path
 
 import cv2
-import numpy as np
 import pytest
 
 from stylecam.cli import main
 
-from .helpers import synthetic_frame
+from .helpers import synthetic_frame, write_photo_folder
 
 
 @pytest.fixture
 def photos(tmp_path: Path) -> Path:
-    folder = tmp_path / "photos"
-    folder.mkdir()
-    rng = np.random.default_rng(0)
-    for i in range(3):
-        img = cv2.resize(rng.integers(0, 256, (5, 5, 3), dtype=np.uint8), (72, 64), interpolation=cv2.INTER_CUBIC)
-        cv2.imwrite(str(folder / f"p{i}.jpg"), img)
-    return folder
+    return write_photo_folder(tmp_path / "photos", count=3, size=(72, 64))
 
 
 @pytest.fixture

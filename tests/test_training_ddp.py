@@ -14,6 +14,8 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from .helpers import write_photo_folder
+
 SCRIPT = textwrap.dedent(
     """
     import os, sys
@@ -38,12 +40,8 @@ SCRIPT = textwrap.dedent(
 
 @pytest.mark.slow
 def test_two_gloo_ranks_end_with_identical_weights(tmp_path: Path) -> None:
-    photos = tmp_path / "photos"
-    photos.mkdir()
+    photos = write_photo_folder(tmp_path / "photos", count=6, size=(80, 64), ext=".png")
     rng = np.random.default_rng(0)
-    for i in range(6):
-        img = cv2.resize(rng.integers(0, 256, (6, 6, 3), dtype=np.uint8), (80, 64), interpolation=cv2.INTER_CUBIC)
-        cv2.imwrite(str(photos / f"p{i}.png"), img)
     style = tmp_path / "style.png"
     cv2.imwrite(str(style), rng.integers(0, 256, (64, 64, 3), dtype=np.uint8))
     script = tmp_path / "ddp_script.py"

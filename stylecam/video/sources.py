@@ -295,11 +295,16 @@ def open_source(
 def list_cameras(max_index: int = 8) -> list[int]:
     """Indices 0..max_index-1 of cameras that open and send a frame."""
     found = []
-    for i in range(max_index):
-        cap = cv2.VideoCapture(i)
-        try:
-            if cap.isOpened() and cap.read()[0]:
-                found.append(i)
-        finally:
-            cap.release()
+    previous = cv2.utils.logging.getLogLevel()
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # absent indices are expected, not errors
+    try:
+        for i in range(max_index):
+            cap = cv2.VideoCapture(i)
+            try:
+                if cap.isOpened() and cap.read()[0]:
+                    found.append(i)
+            finally:
+                cap.release()
+    finally:
+        cv2.utils.logging.setLogLevel(previous)
     return found
