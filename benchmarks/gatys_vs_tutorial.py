@@ -13,12 +13,13 @@ over the style layers of the MSE between Gram matrices (normalised by C*H*W) and
 objective = content_weight * content + style_weight * style.
 
 Usage (the figures in docs/SNAPSHOT.md come from this):
-    .venv/bin/python benchmarks/gatys_vs_tutorial.py --size 512 --out docs
+    .venv/bin/python benchmarks/gatys_vs_tutorial.py --size 512 --fast-steps 88 --out docs --json docs/gatys_512_cpu.json
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from pathlib import Path
 
@@ -28,6 +29,7 @@ import torch
 from stylecam.imageio import read_image, write_image
 from stylecam.perceptual import VGGFeatures
 from stylecam.snapshot import GatysConfig, PerceptualSource, Progress, gatys
+from stylecam.snapshot.gatys import scale_plan
 from stylecam.snapshot.common import fit_long_side, resize_bgr, to_image, to_tensor
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -64,7 +66,7 @@ def reference(content: np.ndarray, style: np.ndarray, vgg: VGGFeatures, cfg: Gat
             loss.backward()
             run[0] += 1
             if run[0] % 25 == 0:
-                print(f"  reference evaluation {run[0]}/{steps}: objective {float(loss):.4g}", flush=True)
+                print(f"  reference evaluation {run[0]}/{steps}: objective {float(loss.detach()):.4g}", flush=True)
             return loss
 
         optimizer.step(closure)
@@ -90,7 +92,9 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=512)
     ap.add_argument("--ref-steps", type=int, default=300)
     ap.add_argument("--steps", type=int, default=GatysConfig().steps, help="our total steps over all scales")
-    ap.add_argument("--scales", type=int, default=GatysConfig().scales)
+    ap.add_argument("--scales", type=int, default=GatysConfig().scales, help="0: automatic (as the default)")
+    ap.add_argument("--fast-steps", type=int, default=0, help="also run ours with this many steps (the CPU 2-minute budget)")
+    ap.add_argument("--json", default="", help="write the figures to this JSON file")
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     ap.add_argument("--out", default="", help="folder for snapshot_gatys_{ours,reference}.jpg")
     args = ap.parse_args()
@@ -106,29 +110,48 @@ def main() -> None:
     vgg = source.features([cfg.content_layer, *cfg.style_layers], torch.device("cpu"))
     print(f"content {w}x{h}, style {sw}x{sh}, torch threads {torch.get_num_threads()}", flush=True)
 
-    t0 = time.perf_counter()
     def report(p: Progress) -> None:
         if p.step % 25 == 0:
             print(f"  ours step {p.step}/{p.total} {p.stage}: objective {p.losses.get('total', 0):.4g}", flush=True)
 
-    ours = gatys(content, [style], config=cfg, perceptual=source, device="cpu", progress=report)
-    t_ours = time.perf_counter() - t0
-    d_ours = distances(ours, content, style, vgg, cfg)
-    print(f"ours      ({args.steps} steps over {args.scales} scales): {t_ours:7.1f} s  {d_ours}", flush=True)
+    def run_ours(steps: int) -> tuple[np.ndarray, float, dict[str, float]]:
+        config = GatysConfig(size=args.size, steps=steps, scales=args.scales)
+        t0 = time.perf_counter()
+        image = gatys(content, [style], config=config, perceptual=source, device="cpu", progress=report)
+        seconds = time.perf_counter() - t0
+        found = distances(image, content, style, vgg, cfg)
+        print(f"ours      ({steps} steps, plan {scale_plan(h, w, config)}): {seconds:7.1f} s  {found}", flush=True)
+        return image, seconds, found
+
+    ours, t_ours, d_ours = run_ours(args.steps)
+    fast = run_ours(args.fast_steps) if args.fast_steps else None
 
     t0 = time.perf_counter()
     ref = reference(content, style, vgg, cfg, args.ref_steps)
     t_ref = time.perf_counter() - t0
     d_ref = distances(ref, content, style, vgg, cfg)
     print(f"reference ({args.ref_steps} L-BFGS evaluations, one scale): {t_ref:7.1f} s  {d_ref}", flush=True)
-    print(
-        f"time ratio ours/reference {t_ours / t_ref:.2f}; style ratio {d_ours['style'] / d_ref['style']:.2f}; "
-        f"content ratio {d_ours['content'] / d_ref['content']:.2f}; objective ratio {d_ours['objective'] / d_ref['objective']:.2f}"
-    )
+    rows = {"reference": (t_ref, d_ref), "ours": (t_ours, d_ours)}
+    if fast is not None:
+        rows["ours_fast"] = fast[1:]
+    for name, (seconds, found) in rows.items():
+        print(
+            f"{name:10s} time ratio {seconds / t_ref:.2f}; style ratio {found['style'] / d_ref['style']:.2f}; "
+            f"content ratio {found['content'] / d_ref['content']:.2f}; objective ratio {found['objective'] / d_ref['objective']:.2f}"
+        )
+    if args.json:
+        record = {
+            "size": [w, h], "threads": torch.get_num_threads(), "ref_steps": args.ref_steps, "steps": args.steps,
+            "fast_steps": args.fast_steps,
+            "runs": {name: {"seconds": round(seconds, 1), **{k: round(v, 2) for k, v in found.items()}} for name, (seconds, found) in rows.items()},
+        }
+        Path(args.json).write_text(json.dumps(record, indent=1) + "\n")
     if args.out:
         out = Path(args.out)
         write_image(out / "snapshot_gatys_ours.jpg", ours)
         write_image(out / "snapshot_gatys_reference.jpg", ref)
+        if fast is not None:
+            write_image(out / "snapshot_gatys_ours_fast.jpg", fast[0])
 
 
 if __name__ == "__main__":

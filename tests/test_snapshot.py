@@ -94,9 +94,13 @@ def test_gatys_coarse_to_fine_runs_every_scale_and_sizes_to_config() -> None:
 
 
 def test_scale_plan_splits_steps_and_drops_tiny_scales() -> None:
-    plan = scale_plan(512, 384, GatysConfig(size=512, steps=300, scales=3))
+    plan = scale_plan(512, 384, GatysConfig(size=512, steps=260, scales=3))
     assert [(h, w) for h, w, _ in plan] == [(128, 96), (256, 192), (512, 384)]
-    assert [s for _, _, s in plan] == [150, 100, 50]
+    assert [s for _, _, s in plan] == [180, 60, 20]  # 9 : 3 : 1
+    auto = scale_plan(512, 384, GatysConfig(size=512, steps=200))
+    assert [(h, w, s) for h, w, s in auto] == [(256, 192, 150), (512, 384, 50)]
+    assert [(h, w) for h, w, _ in scale_plan(1080, 1920, GatysConfig(size=1920))] == [(270, 480), (540, 960), (1080, 1920)]
+    assert len(scale_plan(384, 288, GatysConfig(size=384))) == 1  # a 192 px coarse scale would not pay
     assert len(scale_plan(64, 48, GatysConfig(size=64, scales=3))) == 1  # 32 px would be too coarse
     assert sum(s for _, _, s in scale_plan(200, 100, GatysConfig(size=200, steps=7, scales=2))) == 7
 

@@ -110,6 +110,12 @@ def panel(qtbot):
     p.shutdown()
 
 
+def test_snapshot_panel_starts_from_the_library_defaults(panel) -> None:
+    from stylecam.snapshot import GatysConfig
+
+    assert panel.gatys_steps.value() == GatysConfig.steps
+
+
 def test_snapshot_gatys_runs_to_completion_with_previews_and_saves_png(panel, qtbot) -> None:
     frame = synthetic_frame(48, 64, seed=1)
     style = synthetic_frame(40, 40, seed=9)[:, ::-1].copy()

@@ -52,7 +52,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                    help="style image, or a style name / .onnx file (its embedded source image); repeat to blend")
     g.add_argument("--style-weights", type=_float_list, metavar="W1,W2", help="blend weights, one per --style")
     g.add_argument("--size", type=int, default=GatysConfig.size, help="long side of the result in px (default %(default)s)")
-    g.add_argument("--scales", type=int, default=GatysConfig.scales, help="coarse-to-fine scales (default %(default)s)")
+    g.add_argument("--scales", type=int, default=GatysConfig.scales, help="coarse-to-fine scales; 0 (default): from --size, coarsest 256-511 px")
     g.add_argument("--optimizer", choices=["lbfgs", "adam"], default="lbfgs")
     g.add_argument("--preserve-colors", nargs="?", const="luminance", default="none", choices=["none", "luminance", "histogram"],
                    help="keep the content's colours (bare flag: luminance)")

@@ -1,9 +1,10 @@
 """Gatys et al. neural style transfer by optimising the image, coarse to fine.
 
 The image is optimised directly as (1, 3, H, W) float32 RGB in 0-255 (VGGFeatures' input range),
-clamped to that range before every evaluation. With ``scales`` > 1 it is first optimised at
+clamped to that range before every evaluation. With several scales it is first optimised at
 ``size / 2**(scales-1)``, and each scale's result, upsampled, initialises the next: the coarse
 scales settle the large-scale structure cheaply, so the expensive full-size scale needs few steps.
+(Measured at 512 px: a 256 px first scale pays; 128 px and 64 px ones did not, see docs/SNAPSHOT.md.)
 
 Default layers are Gatys et al.'s: content ``relu4_2``; style ``relu1_1, relu2_1, relu3_1,
 relu4_1, relu5_1`` (equal weights). relu4_2 keeps the layout and objects of the content while
@@ -43,6 +44,8 @@ MIN_SIZE = 32
 MAX_SIZE = 1920
 MIN_SCALE_SIDE = 64
 """Coarse scales smaller than this (long side) are dropped: VGG sees too little there."""
+AUTO_COARSEST_SIDE = 256
+"""With automatic scales, the coarsest scale's long side is at least this (256-511 px)."""
 
 DEFAULT_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 
@@ -58,10 +61,10 @@ class GatysConfig:
     """Options of :func:`gatys`. Invalid values raise :class:`SnapshotError` at construction.
 
     ``size``: long side of the result in pixels (32-1920); the content is resized (up or down) to it.
-    ``steps``: objective evaluations over all scales together; coarse scales get more of them
-    (for 3 scales: 1/2, 1/3, 1/6 of the steps, coarse to fine).
-    ``scales``: number of coarse-to-fine scales, each twice the previous; reduced automatically
-    so that the coarsest has a long side of at least 64 px.
+    ``steps``: objective evaluations over all scales together; each scale gets three times the
+    steps of the next finer one (2 scales: 3/4 then 1/4; see :func:`scale_plan`).
+    ``scales``: number of coarse-to-fine scales, each twice the previous; 0 (default) picks it
+    from ``size`` so that the coarsest scale's long side is 256-511 px (see :func:`scale_count`).
     ``content_weight``/``style_weight``/``tv_weight``: weights of the content MSE (features),
     the style MSE (Gram matrices normalised by C*H*W) and total variation (mean |pixel difference|, 0-255).
     ``style_scale``: style images are resized to ``style_scale`` times the long side of the image
@@ -70,8 +73,8 @@ class GatysConfig:
     """
 
     size: int = 512
-    steps: int = 300
-    scales: int = 3
+    steps: int = 240
+    scales: int = 0
     optimizer: Literal["lbfgs", "adam"] = "lbfgs"
     content_weight: float = 1.0
     style_weight: float = 10.0
@@ -90,8 +93,8 @@ class GatysConfig:
             raise SnapshotError(f"size must be an integer from {MIN_SIZE} to {MAX_SIZE} px, got {self.size!r}")
         if not isinstance(self.steps, int) or self.steps < 1:
             raise SnapshotError(f"steps must be a positive integer, got {self.steps!r}")
-        if not isinstance(self.scales, int) or not 1 <= self.scales <= 6:
-            raise SnapshotError(f"scales must be an integer from 1 to 6, got {self.scales!r}")
+        if not isinstance(self.scales, int) or not 0 <= self.scales <= 6:
+            raise SnapshotError(f"scales must be an integer from 0 (automatic) to 6, got {self.scales!r}")
         if self.optimizer not in ("lbfgs", "adam"):
             raise SnapshotError(f"optimizer must be 'lbfgs' or 'adam', got {self.optimizer!r}")
         for name in ("content_weight", "style_weight", "tv_weight"):
@@ -115,17 +118,35 @@ class GatysConfig:
             raise SnapshotError(f"learning_rate must be > 0, got {self.learning_rate!r}")
 
 
+def scale_count(height: int, width: int, config: GatysConfig) -> int:
+    """How many coarse-to-fine scales an output of (height, width) gets.
+
+    ``config.scales`` = 0 (automatic): halve while the long side stays >= 256 px (512 px -> 256, 512;
+    1920 px -> 480, 960, 1920; below 512 px a single scale). Below 256 px VGG's deep layers see too
+    little for a coarse result to be a good start. An explicit count is reduced so that the coarsest
+    scale keeps a long side >= 64 px and a short side >= 16 px.
+    """
+    long_side = max(height, width)
+    if config.scales == 0:
+        n = 1
+        while long_side / 2**n >= AUTO_COARSEST_SIDE:
+            n += 1
+    else:
+        n = config.scales
+    while n > 1 and (long_side / 2 ** (n - 1) < MIN_SCALE_SIDE or min(height, width) / 2 ** (n - 1) < 16):
+        n -= 1
+    return n
+
+
 def scale_plan(height: int, width: int, config: GatysConfig) -> list[tuple[int, int, int]]:
     """[(h, w, steps)] from coarsest to finest for an output of (height, width).
 
-    Scale i of n (0 = coarsest) gets steps proportional to n - i; every scale gets at least one.
+    Each scale gets three times the steps of the next finer one (2 scales: 3/4 and 1/4 of the
+    steps): a step costs ~4-5x more at twice the size, and the fine scale, started from the
+    coarse result, only has to add the finest octave of texture. Every scale gets at least one step.
     """
-    n = config.scales
-    while n > 1 and max(height, width) / 2 ** (n - 1) < MIN_SCALE_SIDE:
-        n -= 1
-    while n > 1 and min(height, width) / 2 ** (n - 1) < 16:
-        n -= 1
-    shares = [n - i for i in range(n)]
+    n = scale_count(height, width, config)
+    shares = [3 ** (n - 1 - i) for i in range(n)]
     steps = [max(1, config.steps * s // sum(shares)) for s in shares]
     steps[-1] = max(1, config.steps - sum(steps[:-1]))
     plan = []
@@ -299,7 +320,7 @@ def _run_lbfgs(
     finish_colors: Callable[[np.ndarray], np.ndarray],
 ) -> None:
     evals = [0]
-    optimizer = torch.optim.LBFGS([image], lr=1.0, max_iter=n_steps, max_eval=n_steps, history_size=50)
+    optimizer = torch.optim.LBFGS([image], lr=1.0, max_iter=n_steps, max_eval=n_steps, history_size=100)
 
     def closure() -> torch.Tensor:
         optimizer.zero_grad()

@@ -109,7 +109,7 @@ class SnapshotPanel(QWidget):
         gf.addRow("Size", self.gatys_size)
         self.gatys_steps = QSpinBox()
         self.gatys_steps.setRange(1, 5000)
-        self.gatys_steps.setValue(300)
+        self.gatys_steps.setValue(240)  # GatysConfig.steps; not imported here to keep torch out of start-up
         gf.addRow("Steps", self.gatys_steps)
         self.stack.addWidget(gatys_page)
 
