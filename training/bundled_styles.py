@@ -1,17 +1,22 @@
 """Train the six bundled styles (``trained_styles/``) with the project's own trainer.
 
-    python -m training.bundled_styles --images ../shared/images/style --dataset ../shared/datasets/photos \
-        --vgg-weights ../shared/models/vgg16-imagenet-caffe.safetensors --preset quick [--only udnie,...]
+    python -m training.bundled_styles train --images ../shared/images/style --dataset ../shared/datasets/photos \
+        --vgg-weights ../shared/models/vgg16-imagenet-caffe.safetensors [--work-dir DIR] [--resume] [--extra ...]
+    python -m training.bundled_styles export --base DIR/out/bundled_base.safetensors
 
-Each style is trained by ``stylecam train`` in a subprocess (exactly what a user runs), into
-``trained_styles/`` (or ``--out``). Per style it records the command, wall time and the trainer's
-last progress line (steps, losses, it/s) in ``<out>/training_log.jsonl``.
+``train`` runs ``stylecam train --preset base`` (exactly what a user runs) on all six paintings at
+once: one ``live`` network, one gamma/beta row per painting (conditional instance norm). ``export``
+bakes each row into a one-style network and writes ``trained_styles/<name>.onnx`` and
+``<name>.fp16.onnx`` with title, artist and credit, copies the base network to
+``stylecam/assets/live_base.safetensors`` (what ``stylecam train`` fine-tunes new styles from), and
+records the run in ``trained_styles/training_log.jsonl``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -38,45 +43,90 @@ PAINTINGS = (
 )
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description="Train the bundled styles.")
-    ap.add_argument("--images", type=Path, required=True, help="folder with the paintings")
-    ap.add_argument("--dataset", type=Path, required=True)
-    ap.add_argument("--vgg-weights", required=True)
-    ap.add_argument("--preset", default="quick")
-    ap.add_argument("--arch", default=None)
-    ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "trained_styles")
-    ap.add_argument("--only", default="", help="comma-separated style names")
-    ap.add_argument("--extra", nargs=argparse.REMAINDER, default=[], help="more arguments for stylecam train")
-    args = ap.parse_args(argv)
+BASE_NAME = "bundled_base"
 
-    chosen = [p for p in PAINTINGS if not args.only or p.name in args.only.split(",")]
-    log = args.out / "training_log.jsonl"
-    for p in chosen:
-        cmd = [
-            sys.executable, "-m", "stylecam", "train", "--style", str(args.images / p.file), "--dataset", str(args.dataset),
-            "--name", p.name, "--preset", args.preset, "--title", p.title, "--artist", p.artist, "--credit", p.credit,
-            "--vgg-weights", args.vgg_weights, "--out", str(args.out), "--work-dir", str(args.out.parent / "runs" / p.name),
-            "--progress-format", "json", *(["--arch", args.arch] if args.arch else []), *args.extra,
-        ]  # fmt: skip
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-        last: dict[str, object] = {}
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            try:
-                event = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if event.get("event") == "progress":
-                last = event
-        code = proc.wait()
-        record = {"name": p.name, "exit": code, "wall_s": round(time.perf_counter() - t0, 1), "last": last, "command": cmd[1:]}
-        with log.open("a") as f:
+
+def train_command(args: argparse.Namespace) -> list[str]:
+    first, *more = [str(args.images / p.file) for p in PAINTINGS]
+    return [
+        sys.executable, "-m", "stylecam", "train", "--preset", "base", "--name", BASE_NAME,
+        "--style", first, "--more-styles", *more, "--dataset", str(args.dataset), "--vgg-weights", args.vgg_weights,
+        "--out", str(args.work_dir / "out"), "--work-dir", str(args.work_dir / "work"), "--progress-format", "json",
+        *(["--resume"] if args.resume else []), *args.extra,
+    ]  # fmt: skip
+
+
+def run_training(args: argparse.Namespace) -> int:
+    cmd = train_command(args)
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    last: dict[str, object] = {}
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        try:
+            event = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if event.get("event") == "progress":
+            last = event
+            print(line.strip(), flush=True)
+    code = proc.wait()
+    record = {"exit": code, "wall_s": round(time.perf_counter() - t0, 1), "last": last, "command": cmd[1:]}
+    (args.work_dir / "train_record.json").write_text(json.dumps(record, indent=1))
+    return code
+
+
+def export_bundled(base_path: Path, out: Path, assets: Path, *, record: dict[str, object] | None = None) -> list[Path]:
+    """Write the six style files from the base network at ``base_path``; copy the base into ``assets``."""
+    from stylecam.imageio import read_image
+    from stylecam.styles import StyleInfo, export_style
+    from training.base_net import load_base
+
+    base = load_base(base_path)
+    by_stem = {Path(p.file).stem: p for p in PAINTINGS}
+    style_files = [base.train_config.get("style", ""), *base.train_config.get("styles", [])]
+    written: list[Path] = []
+    for index, stem in enumerate(base.styles):
+        painting = by_stem[stem]
+        info = StyleInfo.from_style_image(
+            name=painting.name,
+            style_image_bgr=read_image(style_files[index]),
+            arch="live",
+            title=painting.title,
+            artist=painting.artist,
+            credit=painting.credit,
+            train_config={**base.train_config, "style_index": index, "base_styles": base.styles},
+        )
+        written += export_style(base.net.single_style(index), out, info, fp16=True)
+    assets.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(base_path, assets / "live_base.safetensors")
+    if record is not None:
+        with (out / "training_log.jsonl").open("a") as f:
             f.write(json.dumps(record) + "\n")
-        print(json.dumps({k: record[k] for k in ("name", "exit", "wall_s")} | {"last": last}), flush=True)
-        if code != 0:
-            return code
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="Train and export the bundled styles.")
+    sub = ap.add_subparsers(dest="command", required=True)
+    t = sub.add_parser("train", help="train the multi-style base network")
+    t.add_argument("--images", type=Path, required=True, help="folder with the paintings")
+    t.add_argument("--dataset", type=Path, required=True)
+    t.add_argument("--vgg-weights", required=True)
+    t.add_argument("--work-dir", type=Path, default=Path("runs") / "bundled")
+    t.add_argument("--resume", action="store_true")
+    t.add_argument("--extra", nargs=argparse.REMAINDER, default=[], help="more arguments for stylecam train")
+    e = sub.add_parser("export", help="write trained_styles/ and the bundled base from a trained base network")
+    e.add_argument("--base", type=Path, required=True, help="the base network written by train")
+    e.add_argument("--record", type=Path, default=None, help="train_record.json of the run, appended to training_log.jsonl")
+    e.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "trained_styles")
+    e.add_argument("--assets", type=Path, default=Path(__file__).resolve().parent.parent / "stylecam" / "assets")
+    args = ap.parse_args(argv)
+    if args.command == "train":
+        return run_training(args)
+    record = json.loads(args.record.read_text()) if args.record else None
+    for path in export_bundled(args.base, args.out, args.assets, record=record):
+        print(path)
     return 0
 
 

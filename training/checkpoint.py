@@ -112,7 +112,7 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     try:
         data = p.read_bytes()
         tensors = st_load(data)
-        meta = _metadata(data)
+        meta = safetensors_metadata(data)
         config = TrainConfig.from_json(meta["config"])
         step = int(meta["step"])
         param_groups = json.loads(meta["opt.param_groups"])
@@ -145,7 +145,7 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     )
 
 
-def _metadata(data: bytes) -> dict[str, str]:
+def safetensors_metadata(data: bytes) -> dict[str, str]:
     """The ``__metadata__`` of a safetensors byte string (its JSON header)."""
     n = int.from_bytes(data[:8], "little")
     header = json.loads(data[8 : 8 + n])

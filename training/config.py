@@ -1,23 +1,27 @@
-"""Training configuration: one dataclass, two presets, JSON round-trip.
+"""Training configuration: one dataclass, the presets, JSON round-trip.
 
-Presets (see docs/TRAINING.md for the measurements behind them):
+Presets (see docs/TRAINING.md for the measurements behind them). Loss weights are for VGG16 with
+Caffe weights fed 0-255 inputs (the shared safetensors file); torchvision-normalised weights
+produce features ~60x smaller, so the trainer rescales the weights when the loaded VGG uses that
+convention (``training.train.build_perceptual``).
 
-``quick`` -- a LITE style on a laptop CPU in about 10-15 minutes (2 idle cores). VGG16 runs only up
-to relu3_3 (style relu1_2, relu2_2, relu3_3; content relu2_2): block 4 costs ~40 % of the trunk at
-little style signal a small, shallow network can use. Training crops are
-192 px, batch 2, Adam at lr 1e-2 with cosine decay to 1e-3 (the lite net is small and tolerates it;
-at 3e-3 the style loss fell 4x slower), 600 steps: 1 200 crops seen, ~1.2 s/step with one thread
-(``--threads 1``) on the shared 2-core machine. The lite net starts as the identity (it learns a
-change to its input), so content is readable from step 0 and the preset weights style strongly:
-content 5e-5, style 1e-3. The style image is scaled to 512 px on its long side, like the full preset's.
+``quick`` -- a new live style on a laptop CPU in about 15 minutes: fine-tunes only the gamma/beta
+of the bundled ``live`` base network (conditional instance norm; Dumoulin et al. 2017), whose
+convolutions already know how to paint, on 192 px crops, batch 4, Adam lr 1e-2 (few, well
+conditioned parameters), VGG16 up to relu3_3 (block 4 costs ~40 % of the trunk).
 
-``full`` -- the GPU recipe of the bundled styles: 256 px crops, batch 8, 4 000 steps (32 000
-images seen, in the range of Johnson et al.'s 40 000), Adam lr 1e-3, style layers relu1_2 ...
-relu4_3, bf16/fp16 autocast, data loading in 4 workers.
+``cpu`` -- the higher-quality CPU recipe (~1 hour): the same start, every weight trained, more steps.
 
-Loss weights are for VGG16 with Caffe weights fed 0-255 inputs (the shared safetensors file);
-torchvision-normalised weights produce features ~60x smaller, so the trainer rescales the weights
-when the loaded VGG uses that convention (``training.train.build_perceptual``).
+``base`` -- the multi-style base network of the bundled styles (all six paintings at once, one
+gamma/beta row each, shared convolutions), from scratch, 192 px crops, batch 6 (one crop per
+style per step).
+
+``lite`` -- the former quick preset: a ``lite`` network from scratch (it learns a change to its
+input), 600 steps of batch 2.
+
+``full`` -- the GPU recipe: the reference ``full`` network, 256 px crops, batch 8, 4 000 steps
+(32 000 images seen, in the range of Johnson et al.'s 40 000), Adam lr 1e-3, style layers relu1_2
+... relu4_3, bf16/fp16 autocast, data loading in 4 workers.
 """
 
 from __future__ import annotations
@@ -28,7 +32,9 @@ from typing import Any
 
 from stylecam.errors import StylecamError
 
-ARCH_CHOICES = ("full", "lite")
+ARCH_CHOICES = ("full", "lite", "live")
+TUNE_CHOICES = ("all", "norms")
+BF16_CHOICES = ("auto", "on", "off")
 DEVICE_CHOICES = ("auto", "cuda", "cpu")
 
 
@@ -55,6 +61,14 @@ class TrainConfig:
     style_size: int = 512
     content_layer: str = "relu2_2"
     style_layers: tuple[str, ...] = ("relu1_2", "relu2_2", "relu3_3")
+    styles: tuple[str, ...] = ()
+    """More style images trained jointly with ``style`` (arch ``live``: one network, one gamma/beta row each)."""
+    base: str = ""
+    """A ``live`` base network (.safetensors) to start from, or ``bundled`` for the one shipped with stylecam."""
+    tune: str = "all"
+    """``all`` trains every weight; ``norms`` only the style's gamma/beta (a fine-tune of ``base``)."""
+    bf16: str = "auto"
+    """bfloat16 autocast: ``auto`` = on CUDA and on CPUs with native bf16 (AVX512-BF16, AMX), ``on``, ``off``."""
     device: str = "auto"
     seed: int = 0
     checkpoint_every: int = 100
@@ -83,6 +97,14 @@ class TrainConfig:
         for name in ("content_weight", "style_weight", "tv_weight", "stability_weight", "stability_noise"):
             if getattr(self, name) < 0:
                 raise StylecamError(f"--{name.replace('_', '-')} must not be negative (got {getattr(self, name)})")
+        if self.tune not in TUNE_CHOICES:
+            raise StylecamError(f"unknown --tune {self.tune!r}; expected one of {', '.join(TUNE_CHOICES)}")
+        if self.bf16 not in BF16_CHOICES:
+            raise StylecamError(f"unknown --bf16 {self.bf16!r}; expected one of {', '.join(BF16_CHOICES)}")
+        if (self.styles or self.base) and self.arch != "live":
+            raise StylecamError("several styles and --base need --arch live")
+        if self.tune == "norms" and not self.base:
+            raise StylecamError("--tune norms fine-tunes a base network: give --base")
         if self.lr_schedule not in ("constant", "cosine"):
             raise StylecamError(f"unknown lr schedule {self.lr_schedule!r}; expected constant or cosine")
         if self.workers < 0 or self.threads < 0:
@@ -94,6 +116,7 @@ class TrainConfig:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["style_layers"] = list(self.style_layers)
+        d["styles"] = list(self.styles)
         return d
 
     def to_json(self) -> str:
@@ -106,8 +129,9 @@ class TrainConfig:
         if unknown:
             raise StylecamError(f"unknown training setting {unknown[0]!r} in config")
         d = dict(data)
-        if "style_layers" in d:
-            d["style_layers"] = tuple(d["style_layers"])
+        for key in ("style_layers", "styles"):
+            if key in d:
+                d[key] = tuple(d[key])
         return cls(**d)
 
     @classmethod
@@ -128,10 +152,38 @@ class TrainConfig:
 RESUME_KEYS = (
     "arch", "size", "batch", "lr", "lr_schedule", "content_weight", "style_weight", "tv_weight", "stability_weight",
     "stability_shift", "stability_noise", "style_size", "content_layer", "style_layers", "seed", "min_image_side",
+    "styles", "base", "tune",
 )  # fmt: skip
 
+_LIVE_FINE_TUNE: dict[str, Any] = {
+    "arch": "live",
+    "base": "bundled",
+    "size": 192,
+    "batch": 4,
+    "content_weight": 1e-4,
+    "style_weight": 1e-3,
+    "stability_shift": 8,
+    "style_layers": ("relu1_2", "relu2_2", "relu3_3"),
+}
+
 PRESETS: dict[str, dict[str, Any]] = {
-    "quick": {},  # the dataclass defaults are the quick preset
+    "quick": {**_LIVE_FINE_TUNE, "tune": "norms", "iters": 300, "lr": 1e-2, "checkpoint_every": 50, "preview_every": 50},
+    "cpu": {**_LIVE_FINE_TUNE, "tune": "all", "iters": 1200, "lr": 2e-3, "checkpoint_every": 100, "preview_every": 100},
+    "lite": {},  # the dataclass defaults
+    "base": {
+        "arch": "live",
+        "size": 192,
+        "iters": 1500,
+        "batch": 6,
+        "lr": 2e-3,
+        "content_weight": 1e-4,
+        "style_weight": 1e-3,
+        "stability_shift": 8,
+        "style_layers": ("relu1_2", "relu2_2", "relu3_3"),
+        "checkpoint_every": 50,
+        "preview_every": 100,
+        "log_every": 10,
+    },
     "full": {
         "arch": "full",
         "size": 256,
@@ -152,9 +204,17 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 
 def preset(preset_name: str, /, **overrides: Any) -> TrainConfig:
-    """The preset ``preset_name`` (``quick`` or ``full``) with ``overrides`` applied (``None`` values ignored)."""
+    """The preset ``preset_name`` with ``overrides`` applied (``None`` values ignored).
+
+    A preset made for the ``live`` network starts from its base network; asking it for another
+    ``arch`` drops that start (``--preset quick --arch lite`` trains a lite net from scratch).
+    """
     if preset_name not in PRESETS:
         raise StylecamError(f"unknown --preset {preset_name!r}; expected one of {', '.join(PRESETS)}")
     values: dict[str, Any] = {**PRESETS[preset_name], "preset": preset_name}
-    values.update({k: v for k, v in overrides.items() if v is not None})
+    given = {k: v for k, v in overrides.items() if v is not None}
+    if given.get("arch", values.get("arch")) != "live":
+        values.pop("base", None)
+        values.pop("tune", None)
+    values.update(given)
     return TrainConfig(**values)

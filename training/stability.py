@@ -11,8 +11,9 @@ feed-forward style networks flicker, so shifts are drawn uniformly from 1 ... ma
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
-from torch import nn
 
 
 def draw_shift(generator: torch.Generator, max_shift: int) -> tuple[int, int]:
@@ -24,7 +25,7 @@ def draw_shift(generator: torch.Generator, max_shift: int) -> tuple[int, int]:
 
 
 def stability_loss(
-    net: nn.Module,
+    net: Callable[[torch.Tensor], torch.Tensor],
     x: torch.Tensor,
     y: torch.Tensor,
     *,

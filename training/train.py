@@ -34,6 +34,7 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import DataLoader
 
+from stylecam.accel import autocast_dtype
 from stylecam.errors import StylecamError
 from stylecam.imageio import read_image, write_image
 from stylecam.nets import build_net
@@ -41,6 +42,8 @@ from stylecam.paths import user_styles_dir
 from stylecam.perceptual import VGGFeatures, load_vgg16_weights, make_vgg16_features
 from stylecam.perceptual.losses import ContentLoss, StyleLoss, total_variation
 from stylecam.styles import StyleInfo, check_style_name, export_style
+from stylecam.nets.live import LiveNet
+from training.base_net import freeze_all_but_norms, load_base, save_base, start_from_base
 from training.checkpoint import CHECKPOINT_NAME, load_checkpoint, restore_rng, save_checkpoint
 from training.config import RESUME_KEYS, TrainConfig
 from training.data import PhotoStream, StreamSampler, collate, preview_photo, scan_photos, to_tensor
@@ -50,6 +53,8 @@ from training.stability import draw_shift, stability_loss
 # Features of VGG16 with torchvision's input normalisation are ~1/(0.226*255) = 1/57.6 of the Caffe
 # ones the default weights were tuned for: MSE of features scales by its square, of Grams by its 4th power.
 _TV_FEATURE_RATIO = 57.6
+STABILITY_SAMPLES = 2
+"""Samples of each batch the temporal stability term uses (it costs a second pass of the style net)."""
 
 
 class TrainingInterrupted(Exception):
@@ -163,6 +168,12 @@ def _deferred_sigint() -> Iterator[list[bool]]:
         signal.signal(signal.SIGINT, previous)
 
 
+def style_indices(step: int, batch: int, rank: int, n_styles: int) -> torch.Tensor:
+    """(batch,) long: the style of each sample of ``step`` on ``rank``; consecutive samples cycle through the styles."""
+    first = (step * batch + rank * batch) % n_styles
+    return (torch.arange(batch) + first) % n_styles
+
+
 def learning_rate(config: TrainConfig, step: int) -> float:
     """The learning rate of step ``step`` (0-based): constant, or cosine from lr down to lr/10."""
     if config.lr_schedule == "constant":
@@ -170,9 +181,15 @@ def learning_rate(config: TrainConfig, step: int) -> float:
     return config.lr * (0.1 + 0.45 * (1.0 + math.cos(math.pi * step / config.iters)))
 
 
-def _write_preview(net: nn.Module, photo: torch.Tensor, path: Path) -> None:
+def _write_preview(net: nn.Module, photo: torch.Tensor, path: Path, n_styles: int) -> None:
+    """The fixed preview photo stylized (one panel per style, side by side) as a JPEG."""
     with torch.no_grad():
-        y = net(photo).float().clamp(0, 255)[0]
+        if n_styles > 1:
+            assert isinstance(net, LiveNet)
+            panels = [net(photo, net.style_mix([k])).float().clamp(0, 255)[0] for k in range(n_styles)]
+            y = torch.cat(panels, dim=2)
+        else:
+            y = net(photo).float().clamp(0, 255)[0]
     img = (y + 0.5).to(torch.uint8).permute(1, 2, 0).cpu().numpy()[:, :, ::-1]
     write_image(path, np.ascontiguousarray(img))
 
@@ -202,6 +219,7 @@ def train(
     out = Path(out_dir) if out_dir is not None else user_styles_dir()
     work = Path(work_dir) if work_dir is not None else default_work_dir(out, config.name)
     style_bgr = read_image(config.style)
+    extra_styles = [read_image(p) for p in config.styles]
     photos, non_images = scan_photos(config.dataset)
 
     device = _pick_device(config.device, int(os.environ.get("LOCAL_RANK", "0")))
@@ -212,7 +230,8 @@ def train(
             _check_writable(work, "work folder")
             if non_images:
                 reporter.warning(f"{non_images} non-image file(s) in {config.dataset} ignored")
-        return _run(config, out, work, style_bgr, photos, device, dinfo, resume, vgg_weights, perceptual, reporter, on_step, export)
+        return _run(config, out, work, [style_bgr, *extra_styles], photos, device, dinfo, resume, vgg_weights, perceptual,
+                    reporter, on_step, export)  # fmt: skip
     finally:
         reporter.close()
         if dinfo.initialized_here:
@@ -223,7 +242,7 @@ def _run(
     config: TrainConfig,
     out: Path,
     work: Path,
-    style_bgr: np.ndarray,
+    style_images: list[np.ndarray],
     photos: list[Path],
     device: torch.device,
     dinfo: DistInfo,
@@ -235,24 +254,30 @@ def _run(
     export: bool,
 ) -> TrainResult:
     cuda = device.type == "cuda"
-    memory_format = torch.channels_last if cuda else torch.contiguous_format
-    amp_dtype = (torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16) if cuda else None
+    amp_dtype = autocast_dtype(config.bf16, device)
+    memory_format = torch.channels_last if cuda or amp_dtype is not None else torch.contiguous_format
+    n_styles = len(style_images)
 
     loss_vgg, content_vgg, c_scale, s_scale, vgg_origin = build_perceptual(config, vgg_weights=vgg_weights, features=perceptual)
     loss_vgg.to(device, memory_format=memory_format)
     content_vgg.to(device, memory_format=memory_format)
     content_loss = ContentLoss(config.content_layer, config.content_weight * c_scale)
     style_loss = StyleLoss(config.style_layers, config.style_weight * s_scale)
-    style_t = to_tensor(_scaled(style_bgr, config.style_size)).unsqueeze(0).to(device)
     with torch.no_grad():
-        style_loss.set_targets([loss_vgg(style_t)])
+        style_feats = [loss_vgg(to_tensor(_scaled(img, config.style_size)).unsqueeze(0).to(device)) for img in style_images]
+    if n_styles > 1:
+        style_loss.set_style_bank(style_feats)
+    else:
+        style_loss.set_targets(style_feats)
 
     if device.type == "cpu" and config.threads > 0:
         torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
     np.random.seed(config.seed % 2**32)
-    net = build_net(config.arch).to(device, memory_format=memory_format)
-    optimizer = torch.optim.Adam(net.parameters(), lr=config.lr)
+    net = start_from_base(load_base(config.base)) if config.base else build_net(config.arch, n_styles=n_styles)
+    net = net.to(device, memory_format=memory_format)
+    trainable = freeze_all_but_norms(net) if config.tune == "norms" else list(net.parameters())  # type: ignore[arg-type]
+    optimizer = torch.optim.Adam(trainable, lr=config.lr)
     start = 0
     skipped: dict[str, str] = {}
     ckpt_path = work / CHECKPOINT_NAME
@@ -273,6 +298,14 @@ def _run(
         if start >= config.iters:
             raise StylecamError(f"the checkpoint is already at step {start} of {config.iters}; raise --iters to train on")
     model: nn.Module = nn.parallel.DistributedDataParallel(net) if dinfo.world > 1 else net
+
+    # On CPUs, oneDNN has fast bf16 kernels for VGG's dense convs but not for the style net's
+    # depthwise convs and instance norms (10x slower than fp32 here): the style net stays fp32.
+    net_autocast = device.type == "cuda"
+
+    def stylize(images: torch.Tensor, mix: torch.Tensor | None) -> torch.Tensor:
+        with torch.autocast(device.type, dtype=amp_dtype, enabled=net_autocast and amp_dtype is not None):
+            return model(images) if mix is None else model(images, mix)
 
     stream = PhotoStream(photos, size=config.size, seed=config.seed, min_side=config.min_image_side)
     sampler = StreamSampler(batch=config.batch, start_step=start, total_steps=config.iters, rank=dinfo.rank, world=dinfo.world)
@@ -316,18 +349,23 @@ def _run(
                     group["lr"] = learning_rate(config, step)
                 x = x.to(device, non_blocking=True).contiguous(memory_format=memory_format)
                 gen = torch.Generator().manual_seed(config.seed * 1_000_003 + step * 101 + dinfo.rank)
+                styles = style_indices(step, config.batch, dinfo.rank, n_styles).to(device) if n_styles > 1 else None
+                mix = net.style_mix(styles) if styles is not None else None  # type: ignore[operator]
                 with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
-                    y = model(x)
+                    y = stylize(x, mix)
                     with torch.no_grad():
                         target = content_vgg(x)
                     feats = loss_vgg(y)
                     lc = content_loss(feats, target=target)
-                    ls = style_loss(feats)
+                    ls = style_loss(feats, styles)
                     ltv = config.tv_weight * total_variation(y.float())
                     if config.stability_weight > 0 and config.stability_shift > 0:
                         shift = draw_shift(gen, config.stability_shift)
+                        # A second pass of the net on STABILITY_SAMPLES samples is enough signal, and cheap.
+                        k = min(STABILITY_SAMPLES, x.shape[0])
+                        mix_k = mix[:k] if mix is not None else None
                         lst = config.stability_weight * stability_loss(
-                            model, x, y, shift=shift, noise_std=config.stability_noise, generator=gen
+                            lambda t: stylize(t, mix_k), x[:k], y[:k], shift=shift, noise_std=config.stability_noise, generator=gen
                         )
                     else:
                         lst = torch.zeros((), device=device)
@@ -353,7 +391,7 @@ def _run(
                         reporter.progress(step, config.iters, last_losses, it_s, (config.iters - step) / max(it_s, 1e-9))
                 if dinfo.is_main and preview_t is not None and (step % config.preview_every == 0 or step == config.iters):
                     path = work / f"preview_{step:06d}.jpg"
-                    _write_preview(net, preview_t, path)
+                    _write_preview(net, preview_t, path, n_styles)
                     reporter.preview(str(path))
                 if step % config.checkpoint_every == 0 and step < config.iters:
                     checkpoint()
@@ -370,11 +408,19 @@ def _run(
             ) from None
 
     checkpoint()
-    if dinfo.is_main and export:
-        train_config = {**config.to_dict(), "steps_done": step, "vgg": vgg_origin, "skipped_images": len(skipped)}
+    train_config = {**config.to_dict(), "steps_done": step, "vgg": vgg_origin, "skipped_images": len(skipped)}
+    if dinfo.is_main and export and n_styles > 1:
+        assert isinstance(net, LiveNet)
+        names = [Path(p).stem for p in (config.style, *config.styles)]
+        try:
+            files = [save_base(out / f"{config.name}.safetensors", net, styles=names, train_config=train_config)]
+        except OSError as exc:
+            raise StylecamError(f"cannot write the base network to {out}: {exc.strerror or exc}") from None
+        reporter.done([str(f) for f in files])
+    elif dinfo.is_main and export:
         info = StyleInfo.from_style_image(
             name=config.name,
-            style_image_bgr=style_bgr,
+            style_image_bgr=style_images[0],
             arch=config.arch,
             title=config.title,
             artist=config.artist,

@@ -20,10 +20,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         description="Train a style network. Presets: quick (lite net, ~10-15 min on a laptop CPU), full (GPU recipe).",
     )
     p.add_argument("--style", required=True, metavar="IMG", help="the style image (painting)")
+    p.add_argument("--more-styles", nargs="+", default=None, metavar="IMG",
+                   help="more paintings trained into the same live network (a multi-style base network)")
+    p.add_argument("--base", default=None, metavar="FILE",
+                   help="live base network to start from: 'bundled' (the quick and cpu presets' default) or a .safetensors file; '' for none")
+    p.add_argument("--tune", default=None, choices=("all", "norms"), help="train every weight, or only the style's gamma/beta (needs --base)")
+    p.add_argument("--bf16", default=None, choices=("auto", "on", "off"),
+                   help="bfloat16 autocast (default auto: on CUDA and on CPUs with AVX512-BF16/AMX)")
     p.add_argument("--dataset", required=True, metavar="DIR", help="folder of photos (searched recursively)")
     p.add_argument("--name", required=True, help="style name: lower-case letters, digits, _ and -")
-    p.add_argument("--arch", default=None, help="network: full or lite (default: the preset's)")
-    p.add_argument("--preset", default="quick", help="quick or full (default quick)")
+    p.add_argument("--arch", default=None, help="network: live, lite or full (default: the preset's)")
+    p.add_argument("--preset", default="quick", help="quick, cpu, base or full (default quick)")
     p.add_argument("--size", type=int, help="training crop size in px")
     p.add_argument("--iters", type=int, help="number of optimisation steps")
     p.add_argument("--batch", type=int, help="images per step (per GPU under torchrun)")
@@ -62,6 +69,10 @@ def main(args: argparse.Namespace) -> int:
         dataset=args.dataset,
         name=args.name,
         arch=args.arch,
+        styles=tuple(args.more_styles) if args.more_styles else None,
+        base=args.base,
+        tune=args.tune,
+        bf16=args.bf16,
         size=args.size,
         iters=args.iters,
         batch=args.batch,

@@ -65,6 +65,7 @@ class StyleLoss(nn.Module):
         if len(self.layer_weights) != len(self.layers):
             raise ValueError("layer_weights must have one weight per layer")
         self.targets: dict[str, torch.Tensor] = {}
+        self.bank: dict[str, torch.Tensor] = {}
 
     def set_targets(self, style_features: Sequence[Features], blend: Sequence[float] | None = None) -> None:
         """Compute the target Grams of one or more styles (features of batch size 1 each)."""
@@ -79,13 +80,27 @@ class StyleLoss(nn.Module):
             for layer in self.layers
         }
 
-    def forward(self, features: Features) -> torch.Tensor:
-        if not self.targets:
+    def set_style_bank(self, style_features: Sequence[Features]) -> None:
+        """Targets of several styles trained side by side (one network, many styles): sample ``i`` of a
+        batch is compared with the style ``styles[i]`` given to :meth:`forward`."""
+        if not style_features:
+            raise ValueError("at least one style is needed")
+        self.bank = {layer: torch.cat([gram_matrix(f[layer].detach())[:1] for f in style_features]) for layer in self.layers}
+
+    def forward(self, features: Features, styles: torch.Tensor | None = None) -> torch.Tensor:
+        """Weighted sum over layers of the Gram MSE; ``styles`` (N,) long picks each sample's target from the bank."""
+        if styles is None and not self.targets:
             raise RuntimeError("StyleLoss has no targets: call set_targets() first")
+        if styles is not None and not self.bank:
+            raise RuntimeError("StyleLoss has no style bank: call set_style_bank() first")
         total = features[self.layers[0]].new_zeros((), dtype=torch.float32)
         for layer, lw in zip(self.layers, self.layer_weights):
             g = gram_matrix(features[layer])
-            total = total + lw * F.mse_loss(g, self.targets[layer].to(g.device).expand_as(g))
+            if styles is None:
+                target = self.targets[layer].to(g.device).expand_as(g)
+            else:
+                target = self.bank[layer].to(g.device)[styles.to(g.device)]
+            total = total + lw * F.mse_loss(g, target)
         return self.weight * total
 
 

@@ -1,0 +1,186 @@
+"""``live``: the real-time multi-style network (conditional instance norm) of the bundled styles.
+
+Design, for 20+ fps at 640x480 on a 2-core laptop CPU through ONNX Runtime:
+
+- **Reduced internal resolution**: the frame is first area-averaged to half size; everything
+  runs there and the result is enlarged bilinearly at the end. Strokes scale with the processing
+  resolution, so this also gives the broad, painterly strokes the paintings have; the cost of
+  the network falls 4x. The enlargement belongs to the network (and so to the style file): the
+  app needs no flag for it.
+- **Cheap ends, work at low resolution**: stride-2 convs down to 1/8 of the internal size (1/16 of
+  the frame), depthwise-separable residual blocks there (large receptive field at little cost),
+  separable upsampling convs back up, a pixel-shuffle tail.
+- **Conditional instance normalisation** (Dumoulin, Shlens & Kudlur 2017): one network holds
+  ``n_styles`` styles; a style is its own scale/shift (gamma, beta) in every norm layer, the
+  convolutions are shared. Style mixtures are weighted means of the gamma/beta rows.
+  :meth:`LiveNet.single_style` bakes one style (or a mixture) into a one-style network, which is
+  what a style file holds.
+
+Unlike ``lite`` the output is not added to the input: a painting may change every colour of the
+photo, and a residual to the photo biased short CPU trainings towards leaving it as it was.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from stylecam.nets.layers import ConvLayer, upsample_to
+
+
+OUTPUT_GAIN = 64.0
+"""Fixed gain of the last conv (output levels per unit), so training starts with a visible picture."""
+
+
+class CondInstanceNorm(nn.Module):
+    """Instance norm whose affine scale/shift is chosen (or mixed) per sample from ``n_styles`` rows.
+
+    forward(x, mix): x (N, C, H, W) float; mix None (only with n_styles == 1) or (N, n_styles)
+    float weights summing to 1 per row. gamma = mix @ weight, beta = mix @ bias.
+    """
+
+    def __init__(self, channels: int, n_styles: int) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(n_styles, channels))
+        self.bias = nn.Parameter(torch.zeros(n_styles, channels))
+
+    @property
+    def n_styles(self) -> int:
+        return self.weight.shape[0]
+
+    def forward(self, x: torch.Tensor, mix: torch.Tensor | None = None) -> torch.Tensor:
+        if mix is None:
+            if self.n_styles != 1:
+                raise ValueError(f"a network of {self.n_styles} styles needs a style mix")
+            # One style: plain InstanceNormalization with scale/bias (one ONNX op).
+            return F.instance_norm(x, weight=self.weight[0], bias=self.bias[0], eps=1e-5)
+        gamma = (mix.to(self.weight.dtype) @ self.weight).to(x.dtype)
+        beta = (mix.to(self.bias.dtype) @ self.bias).to(x.dtype)
+        return F.instance_norm(x, eps=1e-5) * gamma[:, :, None, None] + beta[:, :, None, None]
+
+
+class _SeparableConv(nn.Module):
+    """Depthwise 3x3 (reflection padded) then pointwise 1x1."""
+
+    def __init__(self, cin: int, cout: int) -> None:
+        super().__init__()
+        self.depthwise = ConvLayer(cin, cin, kernel_size=3, groups=cin)
+        self.pointwise = nn.Conv2d(cin, cout, kernel_size=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.pointwise(self.depthwise(x))
+
+
+class _ResidualBlock(nn.Module):
+    def __init__(self, channels: int, n_styles: int) -> None:
+        super().__init__()
+        self.conv1 = _SeparableConv(channels, channels)
+        self.norm1 = CondInstanceNorm(channels, n_styles)
+        self.conv2 = _SeparableConv(channels, channels)
+        self.norm2 = CondInstanceNorm(channels, n_styles)
+
+    def forward(self, x: torch.Tensor, mix: torch.Tensor | None) -> torch.Tensor:
+        y = F.relu(self.norm1(self.conv1(x), mix))
+        return x + self.norm2(self.conv2(y), mix)
+
+
+class LiveNet(nn.Module):
+    """The ``live`` network.
+
+    forward(x, mix=None): x (N, 3, H, W) float RGB 0-255, any H, W >= 32 -> (N, 3, H, W) float,
+    approximately 0-255. ``mix``: (N, n_styles) style weights (rows sum to 1); None for a
+    one-style network. Use :meth:`style_mix` to make one-hot rows from style indices.
+    Layout (sizes relative to the frame): 2x2 average -> conv5x5/2 (w/4 ch, 1/4) -> conv3x3/2
+    (w/2, 1/8) -> conv3x3/2 (w, 1/16) -> ``blocks`` separable residual blocks -> separable
+    upsample (w/2, 1/8) -> separable upsample (w/4, 1/4) -> conv3x3 to 12 ch + pixel shuffle
+    (RGB at 1/2) -> bilinear to the frame size. No skip from the input: the instance norms
+    remove the photo's global colour, so the painting's palette comes from the style's beta. Every norm is a :class:`CondInstanceNorm`.
+    """
+
+    arch = "live"
+
+    def __init__(self, n_styles: int = 1, width: int = 128, blocks: int = 5) -> None:
+        super().__init__()
+        if n_styles < 1:
+            raise ValueError("n_styles must be at least 1")
+        self.config: dict[str, Any] = {"n_styles": n_styles, "width": width, "blocks": blocks}
+        w1, w2, w3 = width // 4, width // 2, width
+        self.conv1 = ConvLayer(3, w1, kernel_size=5, stride=2)
+        self.norm1 = CondInstanceNorm(w1, n_styles)
+        self.conv2 = ConvLayer(w1, w2, kernel_size=3, stride=2)
+        self.norm2 = CondInstanceNorm(w2, n_styles)
+        self.conv3 = ConvLayer(w2, w3, kernel_size=3, stride=2)
+        self.norm3 = CondInstanceNorm(w3, n_styles)
+        self.res = nn.ModuleList(_ResidualBlock(w3, n_styles) for _ in range(blocks))
+        self.up1 = _SeparableConv(w3, w2)
+        self.norm4 = CondInstanceNorm(w2, n_styles)
+        self.up2 = _SeparableConv(w2, w1)
+        self.norm5 = CondInstanceNorm(w1, n_styles)
+        self.out = ConvLayer(w1, 12, kernel_size=3)
+
+    @property
+    def n_styles(self) -> int:
+        return int(self.config["n_styles"])
+
+    def style_mix(self, styles: torch.Tensor | Sequence[int]) -> torch.Tensor:
+        """(N,) style indices -> (N, n_styles) one-hot float32 mix on the network's device."""
+        idx = torch.as_tensor(styles, dtype=torch.long, device=self.norm1.weight.device)
+        return F.one_hot(idx, self.n_styles).float()
+
+    def forward(self, x: torch.Tensor, mix: torch.Tensor | None = None) -> torch.Tensor:
+        h, w = x.shape[-2:]
+        half = F.avg_pool2d(x, kernel_size=2, stride=2, ceil_mode=True, count_include_pad=False)
+        y1 = F.relu(self.norm1(self.conv1(half), mix))
+        y2 = F.relu(self.norm2(self.conv2(y1), mix))
+        y = F.relu(self.norm3(self.conv3(y2), mix))
+        for block in self.res:
+            y = block(y, mix)
+        y = F.relu(self.norm4(self.up1(upsample_to(y, y2)), mix))
+        y = F.relu(self.norm5(self.up2(upsample_to(y, y1)), mix))
+        y = F.pixel_shuffle(self.out(y), 2)[:, :, : half.shape[2], : half.shape[3]]
+        # Levels around mid-grey with a fixed gain: with default init the last conv gives outputs of
+        # about +-0.5, and Adam would spend thousands of steps growing its weights to the 0-255 range.
+        y = 127.5 + OUTPUT_GAIN * y
+        return F.interpolate(y, size=(h, w), mode="bilinear", align_corners=False)
+
+    def norms(self) -> list[CondInstanceNorm]:
+        """Every conditional norm layer, in a fixed order."""
+        return [m for m in self.modules() if isinstance(m, CondInstanceNorm)]
+
+    def single_style(self, mix: int | Sequence[float]) -> LiveNet:
+        """A one-style copy with style ``mix`` (an index, or one weight per style) baked in."""
+        weights = torch.zeros(self.n_styles)
+        if isinstance(mix, int):
+            if not 0 <= mix < self.n_styles:
+                raise ValueError(f"style index {mix} out of range 0..{self.n_styles - 1}")
+            weights[mix] = 1.0
+        else:
+            weights = torch.as_tensor(list(mix), dtype=torch.float32)
+            if weights.shape != (self.n_styles,) or (weights < 0).any() or weights.sum() <= 0:
+                raise ValueError(f"a style mix needs {self.n_styles} non-negative weights, not all zero")
+            weights = weights / weights.sum()
+        one = LiveNet(1, width=self.config["width"], blocks=self.config["blocks"])
+        state = copy.deepcopy(self.state_dict())
+        for key, norm_name in _norm_keys(self):
+            state[key] = (weights.to(state[key].dtype) @ state[key].cpu())[None].to(state[key].device)
+        one.load_state_dict(state)
+        return one.to(self.norm1.weight.device)
+
+
+def _norm_keys(net: LiveNet) -> list[tuple[str, str]]:
+    """State-dict keys of every gamma/beta table, with the module name they belong to."""
+    keys = []
+    for name, module in net.named_modules():
+        if isinstance(module, CondInstanceNorm):
+            keys += [(f"{name}.weight", name), (f"{name}.bias", name)]
+    return keys
+
+
+def style_parameter_names(net: LiveNet) -> list[str]:
+    """Names of the per-style parameters (gamma/beta tables): what a style fine-tune trains."""
+    return [k for k, _ in _norm_keys(net)]

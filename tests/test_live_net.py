@@ -1,0 +1,111 @@
+"""The ``live`` network: conditional instance norm, one-style export, the style-file contract."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+import torch
+
+from stylecam.nets import build_net, count_flops
+from stylecam.nets.live import CondInstanceNorm, LiveNet, style_parameter_names
+from stylecam.styles import StyleInfo, export_style, read_style_file
+from stylecam.styles.graph import FrameStylizer
+
+from .helpers import synthetic_frame
+
+
+def trained_looking(n_styles: int, seed: int = 0) -> LiveNet:
+    """A live net whose gamma/beta rows differ per style, as after multi-style training."""
+    torch.manual_seed(seed)
+    net = LiveNet(n_styles).eval()
+    with torch.no_grad():
+        for norm in net.norms():
+            norm.weight.uniform_(0.5, 1.5)
+            norm.bias.normal_(0.0, 0.5)
+    return net
+
+
+@pytest.mark.parametrize("hw", [(32, 32), (33, 47), (61, 35), (97, 130)])
+def test_output_size_equals_input_size_for_one_and_many_styles(hw: tuple[int, int]) -> None:
+    x = torch.rand(2, 3, *hw) * 255
+    multi = trained_looking(3)
+    with torch.no_grad():
+        assert LiveNet(1).eval()(x).shape == (2, 3, *hw)
+        assert multi(x, multi.style_mix([0, 2])).shape == (2, 3, *hw)
+
+
+def test_single_style_equals_the_one_hot_row_of_the_multi_style_net() -> None:
+    net = trained_looking(3)
+    x = torch.rand(1, 3, 48, 64) * 255
+    with torch.no_grad():
+        outs = [net(x, net.style_mix([k])) for k in range(3)]
+        for k in range(3):
+            assert torch.allclose(net.single_style(k)(x), outs[k], atol=1e-3)
+        # different rows really are different styles
+        assert (outs[0] - outs[1]).abs().mean() > 1.0
+
+
+def test_a_mixture_is_the_weighted_mean_of_gamma_and_beta() -> None:
+    net = trained_looking(2)
+    x = torch.rand(1, 3, 40, 40) * 255
+    mix = torch.tensor([[0.25, 0.75]])
+    with torch.no_grad():
+        assert torch.allclose(net.single_style([1.0, 3.0])(x), net(x, mix), atol=1e-3)
+        blended = net.single_style([1.0, 1.0])
+    for norm in blended.norms():
+        assert norm.n_styles == 1
+    assert torch.allclose(blended.norm1.weight[0], net.norm1.weight.mean(0))
+
+
+def test_bad_mixes_and_missing_mix_are_refused() -> None:
+    net = trained_looking(2)
+    with pytest.raises(ValueError, match="style mix"):
+        net(torch.rand(1, 3, 32, 32))
+    for bad in ([1.0], [-1.0, 2.0], [0.0, 0.0]):
+        with pytest.raises(ValueError, match="non-negative"):
+            net.single_style(bad)
+    with pytest.raises(ValueError, match="out of range"):
+        net.single_style(2)
+    with pytest.raises(ValueError, match="several"):
+        build_net("lite", n_styles=2)
+
+
+def test_style_parameters_are_exactly_the_norm_tables() -> None:
+    net = LiveNet(3)
+    names = style_parameter_names(net)
+    norms = [m for m in net.modules() if isinstance(m, CondInstanceNorm)]
+    assert len(names) == 2 * len(norms) == 2 * 15
+    params = dict(net.named_parameters())
+    assert all(params[n].shape[0] == 3 for n in names)
+    shared = [n for n in params if n not in names]
+    assert shared and all(params[n].shape[0] != 3 or "norm" not in n for n in shared)
+
+
+def test_flops_and_parameters_match_the_readme() -> None:
+    net = build_net("live")
+    flops = count_flops(net, height=480, width=640)
+    assert abs(flops / 1e9 - 1.19) < 0.02  # README: 1.19 GFLOPs per 640x480 frame
+    params = sum(p.numel() for p in net.parameters())
+    assert abs(params / 1e3 - 292) < 2  # README: 292 k parameters
+    # every extra style costs only its gamma/beta rows
+    norms = sum(p.numel() for n, p in net.named_parameters() if n in style_parameter_names(net))
+    assert sum(p.numel() for p in LiveNet(6).parameters()) == params + 5 * norms
+
+
+def test_onnx_export_keeps_the_contract_on_odd_sizes(tmp_path) -> None:
+    multi = trained_looking(2, seed=3)
+    net = multi.single_style(1)
+    info = StyleInfo.from_style_image(name="live_parity", style_image_bgr=synthetic_frame(), arch="live")
+    fp32, fp16 = export_style(net, tmp_path, info, fp16=True)
+    meta = read_style_file(fp32)
+    assert meta.arch == "live" and meta.precision == "fp32" and read_style_file(fp16).precision == "fp16"
+    sess = ort.InferenceSession(str(fp32), providers=["CPUExecutionProvider"])
+    for h, w in [(32, 32), (45, 67), (121, 161)]:
+        frames = np.stack([synthetic_frame(h, w, seed=s) for s in range(2)])
+        got = sess.run(None, {"frames": frames})[0]
+        with torch.no_grad():
+            ref = FrameStylizer(net)(torch.from_numpy(frames)).numpy()
+        assert got.dtype == np.uint8 and got.shape == frames.shape
+        assert np.abs(got.astype(int) - ref.astype(int)).max() <= 2
+        assert np.abs(got.astype(int) - frames.astype(int)).mean() > 5  # it is not the identity

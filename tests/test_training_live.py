@@ -1,0 +1,147 @@
+"""Training the ``live`` network: several styles at once, fine-tuning a base, bf16 autocast."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import onnxruntime as ort
+import pytest
+import torch
+
+from stylecam import accel
+from stylecam.errors import StylecamError
+from stylecam.perceptual import tiny_vgg_features
+from stylecam.perceptual.losses import StyleLoss
+from stylecam.styles import read_style_file
+from training.base_net import load_base, save_base, start_from_base
+from training.config import preset
+from training.train import style_indices, train
+
+from .helpers import synthetic_frame
+from .test_training import Recorder, colourful
+
+
+@pytest.fixture
+def photos(tmp_path: Path) -> Path:
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i in range(4):
+        cv2.imwrite(str(folder / f"p{i}.jpg"), colourful(64 + 8 * i, 80, i))
+    return folder
+
+
+@pytest.fixture
+def paintings(tmp_path: Path) -> list[Path]:
+    paths = []
+    for k, colour in enumerate([(30, 200, 250), (250, 60, 30), (40, 220, 60)]):
+        img = np.zeros((64, 64, 3), np.uint8)
+        img[:, :: 4 + 2 * k] = colour
+        img[:: 5 + k] = (255 - colour[0], 128, colour[2] // 2)
+        path = tmp_path / f"painting{k}.png"
+        cv2.imwrite(str(path), img)
+        paths.append(path)
+    return paths
+
+
+def live_config(style: Path, dataset: Path, **changes: object):  # noqa: ANN201
+    values = dict(
+        style=str(style), dataset=str(dataset), name="tiny", arch="live", base="", tune="all", size=64, batch=3,
+        iters=3, style_size=64, lr=1e-2, log_every=1, preview_every=1000, checkpoint_every=1000, min_image_side=32,
+        content_weight=1.0, style_weight=2000.0, tv_weight=1e-3, stability_weight=0.05, stability_shift=4, bf16="off",
+    )  # fmt: skip
+    values.update(changes)
+    return preset("cpu", **values)
+
+
+def test_style_indices_cycle_through_every_style_across_steps_and_ranks() -> None:
+    assert style_indices(0, 6, 0, 6).tolist() == [0, 1, 2, 3, 4, 5]
+    assert style_indices(1, 4, 0, 6).tolist() == [4, 5, 0, 1]
+    # rank 1 of 2 continues where rank 0 stopped
+    assert style_indices(0, 2, 1, 3).tolist() == [2, 0]
+
+
+def test_style_bank_compares_each_sample_with_its_own_style() -> None:
+    torch.manual_seed(0)
+    a, b = torch.rand(1, 4, 8, 8), torch.rand(1, 4, 8, 8) * 3
+    loss = StyleLoss(["x"], weight=1.0)
+    loss.set_style_bank([{"x": a}, {"x": b}])
+    batch = {"x": torch.cat([b, a])}
+    assert loss(batch, torch.tensor([1, 0])).item() == pytest.approx(0.0, abs=1e-7)
+    assert loss(batch, torch.tensor([0, 1])).item() > 1e-3
+
+
+def test_multi_style_training_writes_a_base_with_one_row_per_painting(tmp_path: Path, photos: Path, paintings: list[Path]) -> None:
+    rec = Recorder()
+    cfg = live_config(paintings[0], photos, styles=tuple(map(str, paintings[1:])), name="trio")
+    result = train(cfg, out_dir=tmp_path / "out", perceptual=tiny_vgg_features(), reporter=rec)
+    [path] = result.files
+    assert path.name == "trio.safetensors"
+    base = load_base(path)
+    assert base.styles == ["painting0", "painting1", "painting2"] and base.net.n_styles == 3
+    assert base.train_config["iters"] == 3
+    rows = base.net.norm1.weight.detach()
+    assert not torch.allclose(rows[0], rows[1])  # each painting trained its own gamma
+    assert all(np.isfinite(list(losses.values())).all() for losses in rec.losses)
+
+
+def test_fine_tune_changes_only_gamma_and_beta(tmp_path: Path, photos: Path, paintings: list[Path]) -> None:
+    torch.manual_seed(1)
+    from stylecam.nets.live import LiveNet, style_parameter_names
+
+    base_path = save_base(tmp_path / "base.safetensors", LiveNet(2), styles=["a", "b"], train_config={})
+    start = start_from_base(load_base(base_path)).state_dict()
+    cfg = live_config(paintings[2], photos, base=str(base_path), tune="norms", batch=2)
+    result = train(cfg, out_dir=tmp_path / "out", perceptual=tiny_vgg_features())
+    end = result.net.state_dict()
+    tuned = set(style_parameter_names(result.net))
+    changed = {k for k in end if not torch.equal(end[k].cpu(), start[k].cpu())}
+    assert changed and changed <= tuned
+    assert len(changed) > len(tuned) // 2
+    fp32 = next(f for f in result.files if f.name == "tiny.onnx")
+    assert read_style_file(fp32).arch == "live"
+    out = ort.InferenceSession(str(fp32), providers=["CPUExecutionProvider"]).run(None, {"frames": synthetic_frame(37, 53)[None]})[0]
+    assert out.shape == (1, 37, 53, 3)
+
+
+def test_fine_tune_needs_a_readable_base(tmp_path: Path, photos: Path, paintings: list[Path]) -> None:
+    junk = tmp_path / "junk.safetensors"
+    junk.write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00{}garbage")
+    with pytest.raises(StylecamError, match="base network"):
+        train(live_config(paintings[0], photos, base=str(junk)), out_dir=tmp_path / "o", perceptual=tiny_vgg_features())
+    with pytest.raises(StylecamError, match="need --arch live"):
+        preset("full", base="x.safetensors", style="s", dataset="d", name="n")
+    # asking a live preset for another network drops the base, it does not fail
+    assert preset("quick", arch="lite", style="s", dataset="d", name="n").base == ""
+
+
+def test_autocast_choice_falls_back_to_float32_where_bf16_is_slow(monkeypatch: pytest.MonkeyPatch) -> None:
+    cpu = torch.device("cpu")
+    assert accel.autocast_dtype("on", cpu) is torch.bfloat16
+    assert accel.autocast_dtype("off", cpu) is None
+    monkeypatch.setattr(accel, "cpu_has_bf16", lambda: False)
+    accel.cpu_bf16_is_fast.cache_clear()
+    try:
+        assert accel.autocast_dtype("auto", cpu) is None
+        monkeypatch.setattr(accel, "cpu_has_bf16", lambda: True)
+        monkeypatch.setattr(accel, "_time_conv", lambda dtype, repeats=3: 1.0 if dtype is None else 0.5)
+        accel.cpu_bf16_is_fast.cache_clear()
+        assert accel.autocast_dtype("auto", cpu) is torch.bfloat16
+    finally:
+        accel.cpu_bf16_is_fast.cache_clear()
+    with pytest.raises(ValueError):
+        accel.autocast_dtype("maybe", cpu)
+
+
+def test_bf16_training_runs_and_follows_the_fp32_losses(tmp_path: Path, photos: Path, paintings: list[Path]) -> None:
+    runs = {}
+    for mode in ("off", "on"):
+        rec = Recorder()
+        cfg = live_config(paintings[0], photos, bf16=mode, iters=2, batch=2, size=48, stability_weight=0.0)
+        train(cfg, out_dir=tmp_path / mode, perceptual=tiny_vgg_features(), reporter=rec, export=False)
+        runs[mode] = rec.losses
+    first_fp32, first_bf16 = runs["off"][0], runs["on"][0]
+    for key in ("content", "style"):
+        assert first_bf16[key] == pytest.approx(first_fp32[key], rel=0.1)
+    assert all(np.isfinite(list(losses.values())).all() for losses in runs["on"])

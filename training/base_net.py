@@ -1,0 +1,109 @@
+"""The ``live`` base network file: a multi-style network that new styles are fine-tuned from.
+
+One safetensors file, self-describing: tensors are the network's state dict; metadata holds
+``format``, ``arch`` (``live``), ``net_config`` (JSON: n_styles, width, blocks), ``styles`` (JSON
+list of the style names, in gamma/beta row order) and ``train_config`` (JSON). The bundled base
+(``stylecam/assets/live_base.safetensors``) is the network of the bundled styles, so that
+``stylecam train`` and the window's "New style…" start from it offline.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load as st_load
+from safetensors.torch import save as st_save
+
+from stylecam.atomic import atomic_write_bytes
+from stylecam.errors import StylecamError
+from stylecam.nets.live import LiveNet
+from training.checkpoint import safetensors_metadata
+
+FORMAT = "stylecam-live-base/1"
+BUNDLED = "bundled"
+BUNDLED_BASE = Path(__file__).resolve().parent.parent / "stylecam" / "assets" / "live_base.safetensors"
+
+
+@dataclass
+class BaseNet:
+    net: LiveNet
+    styles: list[str]
+    train_config: dict[str, Any]
+
+
+def resolve_base(spec: str) -> Path:
+    """``bundled`` -> the shipped base file; anything else is a path."""
+    if spec == BUNDLED:
+        for candidate in (BUNDLED_BASE, Path(__file__).resolve().parent / "assets" / "live_base.safetensors"):
+            if candidate.is_file():
+                return candidate
+        raise StylecamError("the bundled base network is missing from this installation; give --base FILE or --tune all without --base")
+    return Path(spec)
+
+
+def save_base(path: str | os.PathLike[str], net: LiveNet, *, styles: list[str], train_config: dict[str, Any]) -> Path:
+    """Write ``net`` (n_styles == len(styles)) atomically as a base file."""
+    if len(styles) != net.n_styles:
+        raise ValueError(f"{net.n_styles} styles in the network but {len(styles)} names")
+    tensors = {k: v.detach().float().cpu().contiguous() for k, v in net.state_dict().items()}
+    meta = {
+        "format": FORMAT,
+        "arch": "live",
+        "net_config": json.dumps(net.config),
+        "styles": json.dumps(styles),
+        "train_config": json.dumps(train_config),
+    }
+    out = Path(path)
+    atomic_write_bytes(out, st_save(tensors, metadata=meta))
+    return out
+
+
+def load_base(spec: str | os.PathLike[str]) -> BaseNet:
+    """Read a base file (``bundled`` or a path); StylecamError with one line if it is missing or not one."""
+    path = resolve_base(str(spec))
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise StylecamError(f"cannot read base network {path}: {exc.strerror or exc}") from None
+    try:
+        tensors = st_load(data)
+        meta = safetensors_metadata(data)
+    except (SafetensorError, ValueError, OSError) as exc:
+        raise StylecamError(f"base network {path} is not a safetensors file ({exc})") from None
+    if meta.get("format") != FORMAT:
+        raise StylecamError(f"{path} is not a stylecam base network (format {meta.get('format')!r})")
+    try:
+        config = json.loads(meta["net_config"])
+        net = LiveNet(int(config["n_styles"]), width=int(config["width"]), blocks=int(config["blocks"]))
+        net.load_state_dict(tensors)
+        styles = list(json.loads(meta["styles"]))
+        train_config = json.loads(meta.get("train_config", "{}"))
+    except (KeyError, ValueError, RuntimeError, TypeError) as exc:
+        raise StylecamError(f"base network {path} is damaged ({str(exc).splitlines()[0]})") from None
+    return BaseNet(net=net, styles=styles, train_config=train_config)
+
+
+def start_from_base(base: BaseNet, *, style_image_mix: list[float] | None = None) -> LiveNet:
+    """A one-style network with the base's shared weights and, as its starting gamma/beta, the mean
+    of the base's styles (or the given mix): the start of a fine-tune."""
+    weights = style_image_mix if style_image_mix is not None else [1.0] * base.net.n_styles
+    return base.net.single_style(weights)
+
+
+def freeze_all_but_norms(net: LiveNet) -> list[torch.nn.Parameter]:
+    """Make only the gamma/beta tables trainable; return them (for the optimiser)."""
+    from stylecam.nets.live import style_parameter_names
+
+    names = set(style_parameter_names(net))
+    trainable = []
+    for name, p in net.named_parameters():
+        p.requires_grad_(name in names)
+        if name in names:
+            trainable.append(p)
+    return trainable
