@@ -10,8 +10,10 @@ reference is imported from a checkout given on the command line (never copied):
 
 Speed is timed between optimizer steps (``torch.optim`` global step hooks), after ``--warmup``
 steps, so set-up (VGG loading, style Grams, first-call kernel selection) is left out for both.
-The reference would download torchvision's VGG16; here its ``models.vgg16`` is patched to build
-an untrained VGG16 (weights do not change speed). Prints one JSON line with both it/s and the ratio.
+The reference would download torchvision's VGG16; here its ``models.vgg16`` is replaced, for the
+duration of its run, by one that builds torchvision's VGG16 and loads ``--vgg-weights`` into its
+``features`` (same key layout; without ``--vgg-weights`` it stays untrained: weights do not change
+speed). Nothing in the checkout is modified. Prints one JSON line with both it/s and the ratio.
 """
 
 from __future__ import annotations
@@ -22,10 +24,12 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 
 import torch
+from torch import nn
 from torch.optim.optimizer import register_optimizer_step_post_hook
 
 
@@ -65,6 +69,16 @@ def run_ours(a: argparse.Namespace, device: str) -> float:
     return clock.it_s(a.warmup)
 
 
+def _vgg16_with_weights(real_vgg16: Callable[..., nn.Module], weights: str | None) -> nn.Module:
+    """torchvision's VGG16 with our VGG16 weights file loaded into ``features`` (untrained without one)."""
+    net = real_vgg16(weights=None)
+    if weights:
+        from stylecam.perceptual import load_vgg16_weights
+
+        net.features.load_state_dict(load_vgg16_weights(weights).state_dict)  # type: ignore[union-attr]
+    return net
+
+
 def run_reference(a: argparse.Namespace, device: str) -> float:
     ref = Path(a.reference).resolve() / "neural_style"
     if not (ref / "neural_style.py").is_file():
@@ -73,7 +87,7 @@ def run_reference(a: argparse.Namespace, device: str) -> float:
     import torchvision.models as tv_models
 
     real_vgg16 = tv_models.vgg16
-    tv_models.vgg16 = lambda *args, **kw: real_vgg16(weights=None)  # no download; speed is the same
+    tv_models.vgg16 = lambda *args, **kw: _vgg16_with_weights(real_vgg16, a.vgg_weights)  # no download
     try:
         import neural_style  # the reference module, from the checkout
 

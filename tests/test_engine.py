@@ -116,6 +116,25 @@ def test_auto_falls_back_to_cpu_with_the_fp32_file(lite_files: list[Path], monke
     assert eng.run(synthetic_frame(32, 40)).shape == (32, 40, 3)
 
 
+def test_onnxruntime_fallback_text_stays_off_stdout(lite_files: list[Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """onnxruntime-gpu prints "EP Error ... Falling back" on stdout when CUDA cannot start (seen on a
+    GPU machine with the GPU hidden); `stylecam bench --json` must print nothing but its JSON."""
+
+    class PrintingSession:
+        def __init__(self, path: str, options: object, providers: list[str]) -> None:
+            print("*************** EP Error ***************")
+            print(f"EP Error when using {providers}\nFalling back to ['CPUExecutionProvider'] and retrying.")
+            self.providers = [CPU]
+
+        def get_providers(self) -> list[str]:
+            return self.providers
+
+    monkeypatch.setattr(ort, "InferenceSession", PrintingSession)
+    session = engine_mod.create_session(lite_files[1], CUDA)
+    assert session.get_providers() == [CPU]
+    assert capsys.readouterr().out == ""
+
+
 def test_choose_scale_picks_largest_that_fits() -> None:
     cost = {1.0: 0.100, 0.75: 0.060, 0.5: 0.030, 0.35: 0.015, 0.25: 0.008}
     tried: list[float] = []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 from pathlib import Path
 
@@ -32,10 +34,17 @@ def _session_options(provider: str) -> ort.SessionOptions:
 
 
 def create_session(path: Path, provider: str) -> ort.InferenceSession:
-    """An InferenceSession for ``path`` asking for ``provider`` only (the seam tests replace)."""
+    """An InferenceSession for ``path`` asking for ``provider`` only (the seam tests replace).
+
+    When a CUDA provider cannot start (no GPU visible, driver error), ONNX Runtime's Python layer
+    prints its own "EP Error ... Falling back" text on stdout and returns a CPU session; that text
+    is swallowed here (it would break ``--json`` output): the caller sees the fallback in
+    ``get_providers()`` and reports it, once.
+    """
     ort.set_default_logger_severity(4 if provider != CPU else 3)  # a failed CUDA load is reported by us, once
     try:
-        return ort.InferenceSession(str(path), _session_options(provider), providers=[provider])
+        with contextlib.redirect_stdout(io.StringIO()):
+            return ort.InferenceSession(str(path), _session_options(provider), providers=[provider])
     finally:
         ort.set_default_logger_severity(3)
 
