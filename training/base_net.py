@@ -89,6 +89,20 @@ def load_base(spec: str | os.PathLike[str]) -> BaseNet:
     return BaseNet(net=net, styles=styles, train_config=train_config)
 
 
+def base_from_checkpoint(path: str | os.PathLike[str]) -> BaseNet:
+    """The multi-style network of a ``base`` training checkpoint (e.g. to export before the run ends)."""
+    from training.checkpoint import load_checkpoint
+
+    ckpt = load_checkpoint(path)
+    config = ckpt.config
+    images = [config.style, *config.styles]
+    if config.arch != "live":
+        raise StylecamError(f"{path} is a checkpoint of a {config.arch} network, not of a live base")
+    net = LiveNet(len(images))
+    net.load_state_dict(ckpt.net_state)
+    return BaseNet(net=net, styles=[Path(p).stem for p in images], train_config={**config.to_dict(), "steps_done": ckpt.step})
+
+
 def start_from_base(base: BaseNet, *, style_image_mix: list[float] | None = None) -> LiveNet:
     """A one-style network with the base's shared weights and, as its starting gamma/beta, the mean
     of the base's styles (or the given mix): the start of a fine-tune."""

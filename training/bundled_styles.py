@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import subprocess
 import sys
 import time
@@ -80,9 +79,11 @@ def export_bundled(base_path: Path, out: Path, assets: Path, *, record: dict[str
     """Write the six style files from the base network at ``base_path``; copy the base into ``assets``."""
     from stylecam.imageio import read_image
     from stylecam.styles import StyleInfo, export_style
-    from training.base_net import load_base
+    from training.base_net import base_from_checkpoint, load_base, save_base
+    from training.checkpoint import safetensors_metadata
 
-    base = load_base(base_path)
+    is_checkpoint = safetensors_metadata(base_path.read_bytes()).get("format", "").startswith("stylecam-train-checkpoint")
+    base = base_from_checkpoint(base_path) if is_checkpoint else load_base(base_path)
     by_stem = {Path(p.file).stem: p for p in PAINTINGS}
     style_files = [base.train_config.get("style", ""), *base.train_config.get("styles", [])]
     written: list[Path] = []
@@ -95,11 +96,12 @@ def export_bundled(base_path: Path, out: Path, assets: Path, *, record: dict[str
             title=painting.title,
             artist=painting.artist,
             credit=painting.credit,
-            train_config={**base.train_config, "style_index": index, "base_styles": base.styles},
+            train_config={**base.train_config, "name": painting.name, "style": style_files[index],
+                          "trained_in": base.train_config.get("name", ""), "style_index": index, "base_styles": base.styles},
         )
         written += export_style(base.net.single_style(index), out, info, fp16=True)
     assets.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(base_path, assets / "live_base.safetensors")
+    save_base(assets / "live_base.safetensors", base.net, styles=base.styles, train_config=base.train_config)
     if record is not None:
         with (out / "training_log.jsonl").open("a") as f:
             f.write(json.dumps(record) + "\n")
@@ -117,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--resume", action="store_true")
     t.add_argument("--extra", nargs=argparse.REMAINDER, default=[], help="more arguments for stylecam train")
     e = sub.add_parser("export", help="write trained_styles/ and the bundled base from a trained base network")
-    e.add_argument("--base", type=Path, required=True, help="the base network written by train")
+    e.add_argument("--base", type=Path, required=True, help="the base network written by train, or its checkpoint")
     e.add_argument("--record", type=Path, default=None, help="train_record.json of the run, appended to training_log.jsonl")
     e.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "trained_styles")
     e.add_argument("--assets", type=Path, default=Path(__file__).resolve().parent.parent / "stylecam" / "assets")

@@ -173,10 +173,10 @@ PRESETS: dict[str, dict[str, Any]] = {
     "base": {
         "arch": "live",
         "size": 192,
-        "iters": 1500,
+        "iters": 1200,
         "batch": 6,
         "lr": 2e-3,
-        "content_weight": 1e-4,
+        "content_weight": 2e-4,
         "style_weight": 1e-3,
         "stability_shift": 8,
         "style_layers": ("relu1_2", "relu2_2", "relu3_3"),

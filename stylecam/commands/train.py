@@ -17,7 +17,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p = sub.add_parser(
         "train",
         help="train a new style from an image and a folder of photos",
-        description="Train a style network. Presets: quick (lite net, ~10-15 min on a laptop CPU), full (GPU recipe).",
+        description=(
+            "Train a style network. Presets: quick (fine-tunes the bundled live network, ~15 min on a laptop CPU), "
+            "cpu (every weight, ~1 h on a CPU), base (a multi-style network from scratch), lite (the former quick), full (GPU recipe)."
+        ),
     )
     p.add_argument("--style", required=True, metavar="IMG", help="the style image (painting)")
     p.add_argument("--more-styles", nargs="+", default=None, metavar="IMG",

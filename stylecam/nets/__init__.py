@@ -9,7 +9,7 @@ input's size, odd sizes included.
 - ``lite``: a real-time design for laptop CPUs, ~1.5 GFLOPs per 640x480 frame (the first
   bundled styles; kept so that styles trained with it still train and export).
 - ``live``: the real-time multi-style network of the bundled styles (conditional instance norm,
-  half internal resolution), ~1.2 GFLOPs per 640x480 frame.
+  half internal resolution), ~0.95 GFLOPs per 640x480 frame.
 
 :func:`count_flops` measures either on any input size.
 """

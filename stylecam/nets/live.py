@@ -7,9 +7,10 @@ Design, for 20+ fps at 640x480 on a 2-core laptop CPU through ONNX Runtime:
   resolution, so this also gives the broad, painterly strokes the paintings have; the cost of
   the network falls 4x. The enlargement belongs to the network (and so to the style file): the
   app needs no flag for it.
-- **Cheap ends, work at low resolution**: stride-2 convs down to 1/8 of the internal size (1/16 of
+- **Cheap ends, work at low resolution**: stride-2 convs down to 1/4 of the internal size (1/8 of
   the frame), depthwise-separable residual blocks there (large receptive field at little cost),
-  separable upsampling convs back up, a pixel-shuffle tail.
+  one separable upsampling conv back up, a pixel-shuffle tail. (A first version ran its blocks at
+  1/16 of the frame: in training it stamped one repeating motif per cell, the same for every style.)
 - **Conditional instance normalisation** (Dumoulin, Shlens & Kudlur 2017): one network holds
   ``n_styles`` styles; a style is its own scale/shift (gamma, beta) in every norm layer, the
   convolutions are shared. Style mixtures are weighted means of the gamma/beta rows.
@@ -95,32 +96,27 @@ class LiveNet(nn.Module):
     forward(x, mix=None): x (N, 3, H, W) float RGB 0-255, any H, W >= 32 -> (N, 3, H, W) float,
     approximately 0-255. ``mix``: (N, n_styles) style weights (rows sum to 1); None for a
     one-style network. Use :meth:`style_mix` to make one-hot rows from style indices.
-    Layout (sizes relative to the frame): 2x2 average -> conv5x5/2 (w/4 ch, 1/4) -> conv3x3/2
-    (w/2, 1/8) -> conv3x3/2 (w, 1/16) -> ``blocks`` separable residual blocks -> separable
-    upsample (w/2, 1/8) -> separable upsample (w/4, 1/4) -> conv3x3 to 12 ch + pixel shuffle
-    (RGB at 1/2) -> bilinear to the frame size. No skip from the input: the instance norms
+    Layout (sizes relative to the frame): 2x2 average -> conv5x5/2 (w/2 ch, 1/4) -> conv3x3/2
+    (w, 1/8) -> ``blocks`` separable residual blocks -> separable upsample (w/2, 1/4) -> conv3x3
+    to 12 ch + pixel shuffle (RGB at 1/2) -> bilinear to the frame size. No skip from the input: the instance norms
     remove the photo's global colour, so the painting's palette comes from the style's beta. Every norm is a :class:`CondInstanceNorm`.
     """
 
     arch = "live"
 
-    def __init__(self, n_styles: int = 1, width: int = 128, blocks: int = 5) -> None:
+    def __init__(self, n_styles: int = 1, width: int = 64, blocks: int = 5) -> None:
         super().__init__()
         if n_styles < 1:
             raise ValueError("n_styles must be at least 1")
         self.config: dict[str, Any] = {"n_styles": n_styles, "width": width, "blocks": blocks}
-        w1, w2, w3 = width // 4, width // 2, width
+        w1, w2 = width // 2, width
         self.conv1 = ConvLayer(3, w1, kernel_size=5, stride=2)
         self.norm1 = CondInstanceNorm(w1, n_styles)
         self.conv2 = ConvLayer(w1, w2, kernel_size=3, stride=2)
         self.norm2 = CondInstanceNorm(w2, n_styles)
-        self.conv3 = ConvLayer(w2, w3, kernel_size=3, stride=2)
-        self.norm3 = CondInstanceNorm(w3, n_styles)
-        self.res = nn.ModuleList(_ResidualBlock(w3, n_styles) for _ in range(blocks))
-        self.up1 = _SeparableConv(w3, w2)
-        self.norm4 = CondInstanceNorm(w2, n_styles)
-        self.up2 = _SeparableConv(w2, w1)
-        self.norm5 = CondInstanceNorm(w1, n_styles)
+        self.res = nn.ModuleList(_ResidualBlock(w2, n_styles) for _ in range(blocks))
+        self.up = _SeparableConv(w2, w1)
+        self.norm3 = CondInstanceNorm(w1, n_styles)
         self.out = ConvLayer(w1, 12, kernel_size=3)
 
     @property
@@ -136,12 +132,10 @@ class LiveNet(nn.Module):
         h, w = x.shape[-2:]
         half = F.avg_pool2d(x, kernel_size=2, stride=2, ceil_mode=True, count_include_pad=False)
         y1 = F.relu(self.norm1(self.conv1(half), mix))
-        y2 = F.relu(self.norm2(self.conv2(y1), mix))
-        y = F.relu(self.norm3(self.conv3(y2), mix))
+        y = F.relu(self.norm2(self.conv2(y1), mix))
         for block in self.res:
             y = block(y, mix)
-        y = F.relu(self.norm4(self.up1(upsample_to(y, y2)), mix))
-        y = F.relu(self.norm5(self.up2(upsample_to(y, y1)), mix))
+        y = F.relu(self.norm3(self.up(upsample_to(y, y1)), mix))
         y = F.pixel_shuffle(self.out(y), 2)[:, :, : half.shape[2], : half.shape[3]]
         # Levels around mid-grey with a fixed gain: with default init the last conv gives outputs of
         # about +-0.5, and Adam would spend thousands of steps growing its weights to the 0-255 range.
