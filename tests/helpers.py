@@ -6,6 +6,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 import torch
 
 from stylecam.nets import build_net
@@ -60,3 +61,21 @@ def write_photo_folder(folder: Path, *, count: int, size: tuple[int, int], ext: 
         img = cv2.resize(rng.integers(0, 256, (6, 6, 3), dtype=np.uint8), size, interpolation=cv2.INTER_CUBIC)
         cv2.imwrite(str(folder / f"p{i}{ext}"), img)
     return folder
+
+
+def fake_cuda_that_falls_back(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """Make ONNX Runtime behave as onnxruntime-gpu does on a machine without a working GPU: it lists
+    ``CUDAExecutionProvider`` as available, and a session asked for it silently runs on the CPU
+    (``get_providers()`` then says CPU only). Returns the provider lists sessions were asked for."""
+    import onnxruntime as ort
+
+    real_session = ort.InferenceSession
+    asked: list[list[str]] = []
+
+    def session(path: str, sess_options: object = None, providers: list[str] | None = None, **kwargs: object) -> object:
+        asked.append(list(providers or []))
+        return real_session(path, sess_options, providers=["CPUExecutionProvider"], **kwargs)
+
+    monkeypatch.setattr(ort, "get_available_providers", lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
+    monkeypatch.setattr(ort, "InferenceSession", session)
+    return asked

@@ -13,7 +13,7 @@ import pytest
 from stylecam import cli
 from stylecam.commands import run as run_cmd
 
-from .helpers import count_video_frames, make_random_style
+from .helpers import count_video_frames, fake_cuda_that_falls_back, make_random_style
 
 
 @pytest.fixture(scope="module")
@@ -116,3 +116,11 @@ def test_bench_json_reports_end_to_end_fps(capsys: pytest.CaptureFixture[str]) -
     assert result["fps"] > 0 and result["inference_fps"] > 0 and result["frames"] == 6
     assert result["provider"] == "CPUExecutionProvider" and (result["width"], result["height"]) == (96, 64)
     assert cli.main(["bench", "--size", "10x10"]) == 1
+
+
+def test_bench_reports_a_cuda_session_that_fell_back_as_cpu(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    asked = fake_cuda_that_falls_back(monkeypatch)
+    assert cli.main(["bench", "--arch", "lite", "--size", "64x48", "--frames", "4", "--provider", "auto", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert ["CUDAExecutionProvider"] in asked  # CUDA was tried (and fell back) ...
+    assert result["provider"] == "CPUExecutionProvider"  # ... and the figures are reported as the CPU's

@@ -22,7 +22,7 @@ from PySide6.QtGui import QDropEvent  # noqa: E402
 
 from stylecam.settings import Settings, load_settings, save_settings, settings_path  # noqa: E402
 
-from .helpers import make_random_style, synthetic_frame  # noqa: E402
+from .helpers import fake_cuda_that_falls_back, make_random_style, synthetic_frame  # noqa: E402
 
 W, H = 64, 48
 
@@ -159,6 +159,15 @@ def test_hotkeys_switch_styles_and_toggles(make_window, qtbot) -> None:
     qtbot.keyClick(w, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: not w.isFullScreen(), timeout=3000)
     assert w.side_dock.isVisible()
+
+
+def test_status_bar_shows_cpu_when_the_cuda_session_fell_back(make_window, qtbot, monkeypatch) -> None:
+    asked = fake_cuda_that_falls_back(monkeypatch)
+    w = make_window(provider="auto", style="alpha")
+    qtbot.waitUntil(lambda: w.pipeline.stats().style == "alpha", timeout=15000)
+    w.update_status()
+    assert ["CUDAExecutionProvider"] in asked
+    assert w.status_labels["provider"].text() == "CPU"
 
 
 def test_controls_drive_the_pipeline(make_window, qtbot) -> None:
