@@ -1,11 +1,13 @@
-"""Helpers for tests: tiny random style files and synthetic frames."""
+"""Helpers for tests: tiny random style files, synthetic frames, and fakes of devices (a CUDA that falls back, cameras)."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 import torch
 
 from stylecam.nets import build_net
@@ -60,3 +62,87 @@ def write_photo_folder(folder: Path, *, count: int, size: tuple[int, int], ext: 
         img = cv2.resize(rng.integers(0, 256, (6, 6, 3), dtype=np.uint8), size, interpolation=cv2.INTER_CUBIC)
         cv2.imwrite(str(folder / f"p{i}{ext}"), img)
     return folder
+
+
+def fake_cuda_that_falls_back(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """Make ONNX Runtime behave as onnxruntime-gpu does on a machine without a working GPU: it lists
+    ``CUDAExecutionProvider`` as available, and a session asked for it silently runs on the CPU
+    (``get_providers()`` then says CPU only). Returns the provider lists sessions were asked for."""
+    import onnxruntime as ort
+
+    real_session = ort.InferenceSession
+    asked: list[list[str]] = []
+
+    def session(path: str, sess_options: object = None, providers: list[str] | None = None, **kwargs: object) -> object:
+        asked.append(list(providers or []))
+        return real_session(path, sess_options, providers=["CPUExecutionProvider"], **kwargs)
+
+    monkeypatch.setattr(ort, "get_available_providers", lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
+    monkeypatch.setattr(ort, "InferenceSession", session)
+    return asked
+
+
+class FakeCameras:
+    """Stands in for ``cv2.VideoCapture`` on camera indices (file paths still reach OpenCV).
+
+    Only camera 0 exists. Each opened capture sends (height, width, 3) uint8 BGR frames paced at
+    ``fps``, filled with ``10 * capture number + frame number`` (capture numbers start at 1), so a
+    frame tells which opening it came from. :meth:`unplug_after` makes the camera vanish mid-stream.
+    ``opened`` lists the indices asked for, ``asked`` the properties set, ``released`` how many captures were closed.
+    """
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, *, size: tuple[int, int] = (64, 48), fps: float = 30.0) -> None:
+        self.size, self.fps = size, fps
+        self.opened: list[int] = []
+        self.asked: dict[int, float] = {}
+        self.released = 0
+        self.frames_left: int | None = None
+        """Frames the open capture still sends before it dies (None: no end)."""
+        self.failing_opens = 0
+        """Openings of camera 0 that fail from now on (the device is still away)."""
+        real = cv2.VideoCapture
+        monkeypatch.setattr(cv2, "VideoCapture", lambda spec, *a: self._open(spec) if isinstance(spec, int) else real(spec, *a))
+
+    def unplug_after(self, frames: int, *, failed_reopens: int = 0) -> None:
+        """The open capture fails after ``frames`` more frames; the next ``failed_reopens`` openings fail too."""
+        self.frames_left, self.failing_opens = frames, failed_reopens
+
+    def _open(self, index: int) -> _FakeCapture:
+        self.opened.append(index)
+        ok = index == 0 and self.failing_opens == 0
+        if index == 0 and self.failing_opens > 0:
+            self.failing_opens -= 1
+        return _FakeCapture(self, number=len(self.opened), is_open=ok)
+
+
+class _FakeCapture:
+    def __init__(self, cams: FakeCameras, *, number: int, is_open: bool) -> None:
+        self.cams, self.number, self.is_open, self.frames = cams, number, is_open, 0
+
+    def isOpened(self) -> bool:  # noqa: N802 - OpenCV's name
+        return self.is_open
+
+    def set(self, prop: int, value: float) -> bool:
+        self.cams.asked[prop] = value
+        return True
+
+    def get(self, prop: int) -> float:
+        return self.cams.fps if prop == cv2.CAP_PROP_FPS else 0.0
+
+    def read(self) -> tuple[bool, np.ndarray | None]:
+        cams = self.cams
+        if cams.frames_left == 0:  # unplugged: this capture is dead for good
+            cams.frames_left = None
+            self.is_open = False
+        if not self.is_open:
+            return False, None
+        if cams.frames_left is not None:
+            cams.frames_left -= 1
+        time.sleep(1.0 / cams.fps)  # a camera delivers at its frame rate
+        self.frames += 1
+        w, h = cams.size
+        return True, np.full((h, w, 3), (10 * self.number + self.frames) % 256, np.uint8)
+
+    def release(self) -> None:
+        self.is_open = False
+        self.cams.released += 1

@@ -13,7 +13,7 @@ import pytest
 from stylecam import cli
 from stylecam.commands import run as run_cmd
 
-from .helpers import count_video_frames, make_random_style
+from .helpers import FakeCameras, count_video_frames, fake_cuda_that_falls_back, make_random_style
 
 
 @pytest.fixture(scope="module")
@@ -116,3 +116,25 @@ def test_bench_json_reports_end_to_end_fps(capsys: pytest.CaptureFixture[str]) -
     assert result["fps"] > 0 and result["inference_fps"] > 0 and result["frames"] == 6
     assert result["provider"] == "CPUExecutionProvider" and (result["width"], result["height"]) == (96, 64)
     assert cli.main(["bench", "--size", "10x10"]) == 1
+
+
+def test_bench_reports_a_cuda_session_that_fell_back_as_cpu(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    asked = fake_cuda_that_falls_back(monkeypatch)
+    assert cli.main(["bench", "--arch", "lite", "--size", "64x48", "--frames", "4", "--provider", "auto", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert ["CUDAExecutionProvider"] in asked  # CUDA was tried (and fell back) ...
+    assert result["provider"] == "CPUExecutionProvider"  # ... and the figures are reported as the CPU's
+
+
+def test_run_reports_a_lost_camera_and_keeps_going(
+    style_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cams = FakeCameras(monkeypatch, size=(64, 48), fps=60.0)
+    cams.unplug_after(5)
+    assert cli.main(["run", "--source", "0", "--style", str(style_path), "--max-frames", "15", "--provider", "cpu"]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    assert all(line.startswith("stylecam: ") for line in lines), lines  # one-line reports, no traceback
+    lost = [line for line in lines if "stopped sending frames" in line]
+    assert lost == ["stylecam: camera 0 stopped sending frames; reconnecting"]
+    assert lines.index(lost[0]) < lines.index("stylecam: camera 0 is back")
+    assert cams.opened == [0, 0]  # reopened once, and the run went on to its 15 frames (more than the 6 before the loss)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import numpy as np
 import onnxruntime as ort
 import pytest
@@ -13,6 +16,8 @@ from stylecam.styles.graph import FrameStylizer
 
 from .helpers import make_random_style, random_net, synthetic_frame
 
+README = Path(__file__).resolve().parent.parent / "README.md"
+
 
 @pytest.mark.parametrize("arch", ["full", "lite"])
 @pytest.mark.parametrize("hw", [(32, 32), (33, 47), (61, 35)])
@@ -23,12 +28,27 @@ def test_output_size_equals_input_size(arch: str, hw: tuple[int, int]) -> None:
     assert y.shape == (2, 3, *hw)
 
 
-def test_flops_match_documented_budgets() -> None:
-    full = count_flops(build_net("full"), height=480, width=640)
-    lite = count_flops(build_net("lite"), height=480, width=640)
-    assert 90e9 < full < 100e9  # the reference network: ~94 GFLOPs
-    assert lite <= 3e9  # the real-time budget
-    assert full / lite > 30
+def _readme_architectures() -> dict[str, tuple[str, str]]:
+    """README's architecture table: ``{arch: (GFLOPs per 640x480 frame, parameters)}`` as written there."""
+    rows = re.findall(r"^\| `(\w+)` \| ([\d.]+) \| ([\d.]+ [kM]) \|", README.read_text(), flags=re.MULTILINE)
+    return {arch: (gflops, params) for arch, gflops, params in rows}
+
+
+def _within_rounding(measured: float, stated: str, unit: float) -> bool:
+    """True if ``measured`` / ``unit`` rounds to ``stated`` (half a unit of its last digit either way)."""
+    decimals = len(stated.partition(".")[2])
+    return abs(measured / unit - float(stated)) <= 0.5 * 10.0**-decimals + 1e-12
+
+
+@pytest.mark.parametrize("arch", ["full", "lite"])
+def test_flops_and_parameters_are_what_the_readme_states(arch: str) -> None:
+    gflops, params = _readme_architectures()[arch]
+    net = build_net(arch)
+    flops = count_flops(net, height=480, width=640)
+    n_params = sum(p.numel() for p in net.parameters())
+    number, suffix = params.split()
+    assert _within_rounding(flops, gflops, 1e9), (arch, flops, gflops)
+    assert _within_rounding(n_params, number, {"k": 1e3, "M": 1e6}[suffix]), (arch, n_params, params)
 
 
 def test_full_net_loads_reference_parameter_names() -> None:

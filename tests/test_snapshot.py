@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -301,22 +301,33 @@ def test_dream_shrinks_to_max_size_and_rejects_tiny_content() -> None:
 # --- jobs --------------------------------------------------------------------------------------
 
 
-def test_job_runs_in_background_and_cancels_within_a_second() -> None:
-    started = CancelToken()  # used as a simple flag set by the first progress report
+def test_job_runs_in_background_and_stops_at_the_next_evaluation_after_cancel() -> None:
+    """Cancel takes effect at the next objective evaluation (a few ms each at snapshot sizes: "within
+    a second"). Counted, not timed: the steps that finish after the cancel are at most the one in
+    flight when it came, then the final report of the best image so far."""
+    reports: list[tuple[Progress, bool]] = []
+    running = threading.Event()
+    job: SnapshotJob | None = None
+
+    def on_progress(p: Progress) -> None:
+        assert job is not None
+        reports.append((p, job.token.cancelled))
+        running.set()
+
     job = SnapshotJob.gatys_job(
         synthetic_frame(48, 64), [stripes()], config=GatysConfig(size=64, steps=100000, scales=1, style_weight=1e4),
-        perceptual=TINY, device="cpu", progress=lambda p: started.cancel(),
+        perceptual=TINY, device="cpu", progress=on_progress,
     )  # fmt: skip
     job.start()
-    deadline = time.monotonic() + 20
-    while not started.cancelled and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert started.cancelled and not job.done.is_set()
-    t0 = time.monotonic()
+    assert running.wait(timeout=60) and not job.done.is_set()
     job.cancel()
-    assert job.join(timeout=5)
-    assert time.monotonic() - t0 < 1.0
+    assert job.join(timeout=60)
     assert job.error is None and job.result is not None and job.result.shape == (48, 64, 3)
+    *steps, (final, _) = reports
+    assert final.stage.endswith("(cancelled)") and final.preview is not None
+    assert np.array_equal(final.preview, job.result)
+    assert sum(after_cancel for _, after_cancel in steps) <= 1
+    assert 1 <= len(steps) < 100000
 
 
 def test_job_reports_errors_instead_of_raising() -> None:

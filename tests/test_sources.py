@@ -11,9 +11,9 @@ import pytest
 
 from stylecam.errors import SourceError
 from stylecam.video import FrameSource, ReconnectingSource, demo_source, open_source
-from stylecam.video.sources import DEMO_IMAGE
+from stylecam.video.sources import DEMO_IMAGE, CameraSource
 
-from .helpers import synthetic_frame
+from .helpers import FakeCameras, synthetic_frame
 
 
 def _write_video(path: Path, frames: int, size: tuple[int, int] = (64, 48)) -> None:
@@ -123,3 +123,44 @@ def test_reconnecting_source_close_interrupts_waiting() -> None:
     src.close()
     t.join(2.0)
     assert not t.is_alive() and got == [None]
+
+
+def _value(frame: np.ndarray | None) -> int | None:
+    """The fill value of a FakeCameras frame (10 * opening + frame number), None for no frame."""
+    return None if frame is None else int(frame[0, 0, 0])
+
+
+def test_camera_source_gives_nothing_on_a_failed_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    cams = FakeCameras(monkeypatch)
+    cam = CameraSource(0)
+    assert (cam.name, cam.size, cam.fps) == ("camera 0", (64, 48), 30.0)
+    assert [_value(cam.read()), _value(cam.read())] == [11, 12]  # the frame read while opening, then the next
+    cams.unplug_after(0)
+    assert cam.read() is None
+    cam.close()
+    assert cams.released == 1 and cam.read() is None
+    with pytest.raises(SourceError, match="camera 3 cannot be opened"):
+        CameraSource(3)
+    cams.unplug_after(0)
+    with pytest.raises(SourceError, match="camera 0 opened but sends no frames"):
+        CameraSource(0)
+    assert cams.released == 3  # every capture that was opened is released
+
+
+def test_camera_index_opens_a_camera_that_reconnects(monkeypatch: pytest.MonkeyPatch) -> None:
+    cams = FakeCameras(monkeypatch, size=(64, 48), fps=60.0)
+    src = open_source("0", width=64, height=48, fps=60)
+    events: list[tuple[str, str]] = []
+    src.on_event = lambda kind, msg: events.append((kind, msg))
+    assert isinstance(src, ReconnectingSource)
+    assert (src.name, src.size, src.fps, src.live) == ("camera 0", (64, 48), 60.0, True)
+    assert cams.opened == [0]
+    assert cams.asked == {cv2.CAP_PROP_FRAME_WIDTH: 64, cv2.CAP_PROP_FRAME_HEIGHT: 48, cv2.CAP_PROP_FPS: 60}
+    cams.unplug_after(1, failed_reopens=1)  # one more frame, then gone; back at the second attempt
+    assert [_value(src.read()) for _ in range(4)] == [11, 12, 31, 32]  # the 2nd opening failed, the 3rd sends
+    assert cams.opened == [0, 0, 0]
+    assert events[0] == ("camera_lost", "camera 0 stopped sending frames; reconnecting")
+    assert [k for k, _ in events] == ["camera_lost", "reconnecting", "reconnecting", "reconnected"]
+    assert events[-1] == ("reconnected", "camera 0 is back")
+    src.close()
+    assert cams.released == 3 and src.read() is None

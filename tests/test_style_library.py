@@ -68,3 +68,32 @@ def test_get_by_path_and_unknown_name(tmp_path) -> None:
         lib.get("nope")
     with pytest.raises(StyleFileError, match="not found"):
         read_style_file(tmp_path / "missing.onnx")
+
+
+def test_styles_command_lists_styles_skipped_files_and_the_user_folder(capsys: pytest.CaptureFixture[str]) -> None:
+    from stylecam.cli import main
+    from stylecam.paths import user_styles_dir
+
+    user = user_styles_dir()  # a per-test folder (tests/conftest.py)
+    make_random_style(user, name="mine", fp16=True)
+    (user / "corrupt.onnx").write_bytes(b"\x08\x07 this is no protobuf of a model")
+    _foreign_model(user / "foreign.onnx")
+
+    assert main(["styles"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["NAME", "TITLE", "ARCH", "FP16", "WHERE", "FILE"]
+    assert lines[1].split() == ["mine", "mine", "lite", "yes", "user", str(user / "mine.onnx")]
+    skipped = sorted(lines[2:4])
+    assert skipped[0].startswith(f"skipped {user / 'corrupt.onnx'}: corrupt.onnx is not a readable ONNX model")
+    assert skipped[1].startswith(f"skipped {user / 'foreign.onnx'}: foreign.onnx does not follow the style contract")
+    assert lines[4:] == [f"your styles folder: {user}"]
+
+
+def test_styles_command_without_styles_says_where_they_would_go(capsys: pytest.CaptureFixture[str]) -> None:
+    from stylecam.cli import main
+    from stylecam.paths import user_styles_dir
+
+    assert not user_styles_dir().exists()
+    assert main(["styles"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1:] == ["(no styles installed; train one with `stylecam train`)", f"your styles folder: {user_styles_dir()} (not created yet)"]

@@ -12,6 +12,7 @@ import torch
 
 from stylecam.perceptual import tiny_vgg_features
 from stylecam.styles import read_style_file
+from training.checkpoint import load_checkpoint
 from training.config import PRESETS, TrainConfig, preset
 from training.data import PhotoStream, StreamSampler, load_photo, scan_photos
 from training.progress import SilentReporter
@@ -59,12 +60,18 @@ def tiny_config(style: Path, dataset: Path, **changes: object) -> TrainConfig:
 
 class Recorder(SilentReporter):
     def __init__(self) -> None:
+        self.starts: list[tuple[int, int]] = []
+        self.steps: list[int] = []
         self.losses: list[dict[str, float]] = []
         self.warnings: list[str] = []
         self.previews: list[str] = []
         self.done_files: list[str] = []
 
+    def start(self, step: int, total: int) -> None:
+        self.starts.append((step, total))
+
     def progress(self, step: int, total: int, losses: dict[str, float], it_s: float, eta_s: float) -> None:
+        self.steps.append(step)
         self.losses.append(losses)
 
     def warning(self, message: str) -> None:
@@ -132,23 +139,38 @@ def _weights(net: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().clone() for k, v in net.state_dict().items()}
 
 
-def test_resume_is_bit_for_bit(tmp_path: Path, photos: Path, style_image: Path) -> None:
+def test_resume_does_only_the_remaining_steps_and_is_bit_for_bit(tmp_path: Path, photos: Path, style_image: Path) -> None:
     cfg = tiny_config(style_image, photos, iters=4)
     straight = train(cfg, out_dir=tmp_path / "a", perceptual=tiny_vgg_features(0), export=False)
+    first: list[int] = []
 
     def interrupt(step: int) -> None:
+        first.append(step)
         if step == 2:
             raise KeyboardInterrupt
 
     with pytest.raises(TrainingInterrupted, match="--resume") as info:
         train(cfg, out_dir=tmp_path / "b", perceptual=tiny_vgg_features(0), on_step=interrupt, export=False)
-    assert info.value.step == 2 and "\n" not in str(info.value)
+    assert info.value.step == 2 and first == [1, 2] and "\n" not in str(info.value)
     assert (tmp_path / "b" / ".train" / "tiny" / "checkpoint.safetensors").is_file()
-    # Scramble the global RNGs: the checkpoint must restore them.
+    # Scramble the global RNGs: the run must not depend on them.
     torch.manual_seed(12345)
     np.random.seed(999)
-    resumed = train(cfg, out_dir=tmp_path / "b", perceptual=tiny_vgg_features(0), resume=True, export=False)
-    assert resumed.step == 4
+    rec, steps = Recorder(), []
+    resumed = train(cfg, out_dir=tmp_path / "b", perceptual=tiny_vgg_features(0), resume=True, export=False,
+                    reporter=rec, on_step=steps.append)  # fmt: skip
+    # Only the remaining steps ran, and the progress counts on from the checkpoint.
+    assert resumed.step == 4 and steps == [3, 4]
+    assert rec.starts == [(2, 4)] and rec.steps == [3, 4]
+    # Adam's state came back: after 4 steps both runs hold the same moments and step counts.
+    assert straight.checkpoint is not None and resumed.checkpoint is not None
+    adam_a = load_checkpoint(straight.checkpoint).optimizer_state["state"]
+    adam_b = load_checkpoint(resumed.checkpoint).optimizer_state["state"]
+    assert adam_a.keys() == adam_b.keys() and len(adam_a) == len(list(straight.net.parameters()))
+    for i, state in adam_a.items():
+        assert state.keys() == adam_b[i].keys() >= {"step", "exp_avg", "exp_avg_sq"}
+        assert int(state["step"]) == int(adam_b[i]["step"]) == 4
+        assert all(torch.equal(state[k], adam_b[i][k]) for k in state)
     a, b = _weights(straight.net), _weights(resumed.net)
     assert a.keys() == b.keys()
     assert all(torch.equal(a[k], b[k]) for k in a)

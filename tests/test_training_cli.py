@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import json
+import select
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import cv2
 import pytest
 
 from stylecam.cli import main
+from stylecam.styles import read_style_file
+from training.checkpoint import load_checkpoint
 
 from .helpers import synthetic_frame, write_photo_folder
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -88,3 +96,53 @@ def test_json_progress_ends_with_done(
     assert Path(events[2]["path"]).is_file()
     assert sorted(Path(f).name for f in events[3]["files"]) == ["cli_style.fp16.onnx", "cli_style.onnx"]
     assert all(Path(f).parent == out for f in events[3]["files"])
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_ctrl_c_exits_130_with_a_checkpoint_and_resume_finishes(
+    tmp_path: Path, style: Path, photos: Path, vgg_weights_path: Path
+) -> None:
+    """A real SIGINT to a `stylecam train` process: it stops between steps, saves a checkpoint of the
+    last step it reported (weights and Adam state alike), exits with 130; the same command with
+    --resume does the remaining steps."""
+    out = tmp_path / "styles"
+    work = out / ".train" / "sigint"
+    command = [
+        sys.executable, "-m", "stylecam", "train", "--style", str(style), "--dataset", str(photos), "--name", "sigint",
+        "--out", str(out), "--vgg-weights", str(vgg_weights_path), "--size", "48", "--style-size", "64", "--batch", "1",
+        "--threads", "1", "--log-every", "1", "--preview-every", "1000", "--checkpoint-every", "1000", "--progress-format", "json",
+    ]  # fmt: skip
+    # As from a terminal: SIGINT at its default even where the test runner was started with it ignored.
+    proc = subprocess.Popen([*command, "--iters", "1000"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        assert select.select([proc.stdout], [], [], 300)[0], "no progress from `stylecam train` within 300 s"
+        first = json.loads(proc.stdout.readline())  # training is under way (and its Ctrl-C handler in place)
+        proc.send_signal(signal.SIGINT)
+        rest, err = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130, err
+    steps = [first["step"]] + [e["step"] for e in map(json.loads, rest.splitlines()) if e["event"] == "progress"]
+    stopped = steps[-1]
+    assert steps == list(range(1, stopped + 1)) and stopped < 1000
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1] == (
+        f"stylecam: training interrupted at step {stopped}/1000; checkpoint saved in {work}; "
+        "run the same command with --resume to continue"
+    )
+    ckpt = load_checkpoint(work / "checkpoint.safetensors")
+    assert ckpt.step == stopped  # weights and Adam state of the same, last reported step: none cut in half
+    assert all(int(s["step"]) == stopped for s in ckpt.optimizer_state["state"].values())
+    assert not list(out.glob("*.onnx"))
+
+    resumed = subprocess.run([*command, "--iters", str(stopped + 2), "--resume"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    events = [json.loads(line) for line in resumed.stdout.splitlines()]
+    assert [e["step"] for e in events if e["event"] == "progress"] == [stopped + 1, stopped + 2]
+    assert events[-1]["event"] == "done"
+    assert read_style_file(out / "sigint.onnx").train_config["steps_done"] == stopped + 2

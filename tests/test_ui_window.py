@@ -22,7 +22,7 @@ from PySide6.QtGui import QDropEvent  # noqa: E402
 
 from stylecam.settings import Settings, load_settings, save_settings, settings_path  # noqa: E402
 
-from .helpers import make_random_style, synthetic_frame  # noqa: E402
+from .helpers import FakeCameras, fake_cuda_that_falls_back, make_random_style, synthetic_frame  # noqa: E402
 
 W, H = 64, 48
 
@@ -159,6 +159,30 @@ def test_hotkeys_switch_styles_and_toggles(make_window, qtbot) -> None:
     qtbot.keyClick(w, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: not w.isFullScreen(), timeout=3000)
     assert w.side_dock.isVisible()
+
+
+def test_status_bar_shows_cpu_when_the_cuda_session_fell_back(make_window, qtbot, monkeypatch) -> None:
+    asked = fake_cuda_that_falls_back(monkeypatch)
+    w = make_window(provider="auto", style="alpha")
+    qtbot.waitUntil(lambda: w.pipeline.stats().style == "alpha", timeout=15000)
+    w.update_status()
+    assert ["CUDAExecutionProvider"] in asked
+    assert w.status_labels["provider"].text() == "CPU"
+
+
+def test_a_lost_camera_is_shown_and_the_window_reconnects(make_window, qtbot, monkeypatch) -> None:
+    cams = FakeCameras(monkeypatch, size=(W, H))
+    w = make_window(source="0", cameras=[0])
+    wait_frame(qtbot, w)
+    assert w.settings.source == 0 and not w.banner.isVisible()
+    cams.unplug_after(0, failed_reopens=1)  # gone now; back at the second attempt, 0.5 + 1 s later
+    qtbot.waitUntil(lambda: w.banner.text.startswith("camera 0"), timeout=10000)
+    assert "camera 0: trying again in" in w.banner.text or "camera 0 stopped sending frames" in w.banner.text
+    shown = w.preview.frames_shown
+    qtbot.waitUntil(lambda: not w.banner.isVisible(), timeout=10000)
+    assert w.statusBar().currentMessage() == "camera 0 is back"
+    wait_frame(qtbot, w, after=shown)  # frames flow again
+    assert cams.opened == [0, 0, 0]
 
 
 def test_controls_drive_the_pipeline(make_window, qtbot) -> None:

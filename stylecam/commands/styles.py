@@ -1,14 +1,16 @@
-"""``stylecam styles``: list installed styles (and the files that were skipped, with why)."""
+"""``stylecam styles``: list installed styles, the files that were skipped (with why), and the
+per-user styles folder that new styles go to."""
 
 from __future__ import annotations
 
 import argparse
 
+from stylecam.paths import user_styles_dir
 from stylecam.styles import StyleLibrary
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("styles", help="list the installed styles")
+    p = sub.add_parser("styles", help="list the installed styles and print your styles folder")
     p.set_defaults(func=main)
 
 
@@ -25,4 +27,7 @@ def main(args: argparse.Namespace) -> int:
         print("(no styles installed; train one with `stylecam train`)")
     for path, why in lib.problems.items():
         print(f"skipped {path}: {why}")
+    folder = user_styles_dir()
+    note = "" if folder.is_dir() else " (not created yet)"
+    print(f"your styles folder: {folder}{note}")
     return 0
