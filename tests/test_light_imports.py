@@ -29,7 +29,8 @@ _CHECK = textwrap.dedent(
 
 
 def _run(code: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    full_env = {**os.environ, "PYTHONPATH": str(REPO), "QT_QPA_PLATFORM": "offscreen", **env}
+    path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
+    full_env = {**os.environ, "PYTHONPATH": path, "QT_QPA_PLATFORM": "offscreen", **env}
     proc = subprocess.run(
         [sys.executable, "-c", _CHECK + textwrap.dedent(code)],
         cwd=tmp_path, capture_output=True, text=True, timeout=300, env=full_env,
@@ -83,7 +84,7 @@ def test_window_start_up_does_not_import_torch(style_file: Path, tmp_path: Path)
         """
         import time
         from stylecam.ui.app import build_window
-        from stylecam.ui.qtenv import ensure_app
+        from stylecam.ui.startup import ensure_app
         window = build_window(source="synthetic", style="light", cameras=[], provider="cpu", persist=False)
         app = ensure_app()
         window.show()
