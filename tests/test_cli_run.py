@@ -96,7 +96,8 @@ def test_unwritable_output_is_one_line(style_path: Path, tmp_path: Path, capsys:
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENCV_")}  # OpenCV's default log levels
+    env["PYTHONWARNINGS"] = "ignore"
     return subprocess.run([sys.executable, "-m", "stylecam", *args], capture_output=True, text=True, timeout=120, env=env)
 
 
@@ -108,6 +109,27 @@ def test_subprocess_errors_have_no_traceback(style_path: Path, tmp_path: Path) -
         assert proc.returncode == 1, proc.stderr
         assert "Traceback" not in proc.stderr
         assert proc.stderr.strip().splitlines()[-1].startswith("stylecam: error:")
+
+
+@pytest.mark.parametrize("kind", ["absent camera", "corrupt video"])
+def test_opening_trouble_is_one_line_without_opencv_noise(style_path: Path, tmp_path: Path, kind: str) -> None:
+    # OpenCV warns once per backend it tries for an absent camera (V4L2, FFMPEG, obsensor) and FFmpeg
+    # prints "moov atom not found" for a broken MP4: none of it may reach the user.
+    source = "97"
+    if kind == "corrupt video":
+        source = str(tmp_path / "broken.mp4")
+        Path(source).write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"not a movie" * 200)
+    proc = _cli("run", "--source", source, "--style", str(style_path), "--max-frames", "2")
+    assert proc.returncode == 1
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("stylecam: error:"), proc.stderr
+
+
+def test_camera_probing_prints_nothing(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENCV_")}
+    code = "from stylecam.video import list_cameras; print(list_cameras(4))"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
 
 
 def test_bench_json_reports_end_to_end_fps(capsys: pytest.CaptureFixture[str]) -> None:

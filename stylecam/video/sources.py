@@ -13,6 +13,7 @@ import numpy as np
 from stylecam.errors import ImageError, SourceError
 from stylecam.imageio import read_image
 from stylecam.video.base import FrameSource, Pacer, fit
+from stylecam.video.quiet import opencv_quiet
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 DEMO_IMAGE = Path(__file__).resolve().parent.parent / "assets" / "demo.jpg"
@@ -25,17 +26,20 @@ class CameraSource(FrameSource):
         super().__init__()
         self.index = index
         self.name = f"camera {index}"
-        cap = cv2.VideoCapture(index)
+        ok, first = False, None
+        with opencv_quiet():  # an absent index: one warning per backend tried; we say it in one line below
+            cap = cv2.VideoCapture(index)
+            if cap.isOpened():
+                if width:
+                    cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
+                if height:
+                    cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
+                if fps:
+                    cap.set(cv2.CAP_PROP_FPS, fps)
+                ok, first = cap.read()
         if not cap.isOpened():
             cap.release()
             raise SourceError(f"camera {index} cannot be opened (not connected, or in use by another program)")
-        if width:
-            cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
-        if height:
-            cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
-        if fps:
-            cap.set(cv2.CAP_PROP_FPS, fps)
-        ok, first = cap.read()
         if not ok or first is None:
             cap.release()
             raise SourceError(f"camera {index} opened but sends no frames")
@@ -69,8 +73,9 @@ class VideoFileSource(FrameSource):
         self.name = path.name
         self.loop = loop
         self.live = pace
-        cap = cv2.VideoCapture(str(path))
-        ok, first = cap.read() if cap.isOpened() else (False, None)
+        with opencv_quiet():
+            cap = cv2.VideoCapture(str(path))
+            ok, first = cap.read() if cap.isOpened() else (False, None)
         if not ok or first is None:
             cap.release()
             raise SourceError(f"cannot read video {path} (not a video file, or a codec OpenCV lacks)")
@@ -295,9 +300,7 @@ def open_source(
 def list_cameras(max_index: int = 8) -> list[int]:
     """Indices 0..max_index-1 of cameras that open and send a frame."""
     found = []
-    previous = cv2.utils.logging.getLogLevel()
-    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # absent indices are expected, not errors
-    try:
+    with opencv_quiet():  # absent indices are expected, not errors
         for i in range(max_index):
             cap = cv2.VideoCapture(i)
             try:
@@ -305,6 +308,4 @@ def list_cameras(max_index: int = 8) -> list[int]:
                     found.append(i)
             finally:
                 cap.release()
-    finally:
-        cv2.utils.logging.setLogLevel(previous)
     return found
