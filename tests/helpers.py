@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import cv2
@@ -40,6 +41,22 @@ def make_random_style(folder: Path, name: str = "random_lite", arch: str = "lite
     net = random_net(arch, seed)
     info = StyleInfo.from_style_image(name=name, style_image_bgr=synthetic_frame(40, 40, seed), arch=arch, title=name)
     return export_style(net, folder, info, fp16=fp16)
+
+
+class SlowEngine:
+    """A stand-in for StyleEngine (patch ``stylecam.pipeline.pipeline.load_engine``) taking ``delay`` s per frame.
+
+    run() returns the frames unchanged, so a test can read what went through.
+    """
+
+    arch, provider, name = "lite", "CPUExecutionProvider", "slow"
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+
+    def run(self, frames: np.ndarray) -> np.ndarray:
+        time.sleep(self.delay)
+        return frames.copy()
 
 
 def count_video_frames(path: Path) -> int:

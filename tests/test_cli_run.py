@@ -8,12 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 
 from stylecam import cli
 from stylecam.commands import run as run_cmd
 
-from .helpers import count_video_frames, make_random_style
+from .helpers import SlowEngine, count_video_frames, make_random_style
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +32,56 @@ def test_run_records_max_frames(style_path: Path, tmp_path: Path, capsys: pytest
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rec.mp4"]
     assert count_video_frames(out) == 8
     assert "CPUExecutionProvider" in capsys.readouterr().err
+
+
+def _numbered_video(path: Path, frames: int, fps: float) -> Path:
+    """An MP4 whose frame i shows i in binary: band b (12 px wide) is white when bit b is set (survives mp4v)."""
+    w = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, (64, 48))
+    for i in range(frames):
+        frame = np.zeros((48, 64, 3), np.uint8)
+        for b in range(5):
+            if i >> b & 1:
+                frame[:, 12 * b : 12 * b + 12] = 255
+        w.write(frame)
+    w.release()
+    return path
+
+
+def _frame_numbers(path: Path) -> tuple[list[int], float]:
+    """The numbers shown by the frames of a video written by :func:`_numbered_video`, and its frame rate."""
+    cap = cv2.VideoCapture(str(path))
+    fps = cap.get(cv2.CAP_PROP_FPS)
+    numbers = []
+    while (got := cap.read())[0]:
+        numbers.append(sum(1 << b for b in range(5) if got[1][:, 12 * b + 3 : 12 * b + 9].mean() > 128))
+    cap.release()
+    return numbers, fps
+
+
+def test_file_to_file_keeps_every_frame_at_the_source_rate(style_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a stylizer 3x slower than the clip's frame rate: a conversion still gets every frame, in order
+    monkeypatch.setattr("stylecam.pipeline.pipeline.load_engine", lambda style, provider: SlowEngine(0.25))
+    clip = _numbered_video(tmp_path / "clip.mp4", 30, fps=12.0)
+    out = tmp_path / "out.mp4"
+    assert cli.main(["run", "--source", str(clip), "--style", str(style_path), "--output", str(out)]) == 0
+    numbers, fps = _frame_numbers(out)
+    assert numbers == list(range(30)) and fps == pytest.approx(12.0)
+    live = tmp_path / "live.mp4"
+    assert cli.main(["run", "--source", str(clip), "--style", str(style_path), "--output", str(live), "--realtime"]) == 0
+    numbers, _ = _frame_numbers(live)
+    assert 0 < len(numbers) < 30 and numbers == sorted(numbers)  # played live: the newest frame wins
+
+
+def test_endless_source_to_file_needs_max_frames(style_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    still = tmp_path / "still.png"
+    cv2.imwrite(str(still), np.full((48, 64, 3), 99, np.uint8))
+    assert cli.main(["run", "--source", str(still), "--style", str(style_path), "--output", str(tmp_path / "o.mp4")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--max-frames" in err[0] and not (tmp_path / "o.mp4").exists()
+    out = tmp_path / "five.mp4"
+    args = ["run", "--source", str(still), "--style", str(style_path), "--output", str(out), "--max-frames", "5", "--scale", "0.5"]
+    assert cli.main(args) == 0
+    assert count_video_frames(out) == 5
 
 
 def test_ctrl_c_finalises_recording(style_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

@@ -12,7 +12,7 @@ import numpy as np
 
 from stylecam.errors import ImageError, SourceError
 from stylecam.imageio import read_image
-from stylecam.video.base import FrameSource, Pacer, fit
+from stylecam.video.base import FrameSource, fit
 from stylecam.video.quiet import opencv_quiet
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
@@ -67,12 +67,13 @@ class CameraSource(FrameSource):
 class VideoFileSource(FrameSource):
     """A video file, optionally looping, paced at its frame rate unless ``pace`` is False."""
 
+    recorded = True
+
     def __init__(self, path: Path, *, loop: bool = False, pace: bool = True, size: tuple[int, int] | None = None) -> None:
         super().__init__()
         self.path = path
         self.name = path.name
         self.loop = loop
-        self.live = pace
         with opencv_quiet():
             cap = cv2.VideoCapture(str(path))
             ok, first = cap.read() if cap.isOpened() else (False, None)
@@ -86,7 +87,11 @@ class VideoFileSource(FrameSource):
         self.size = (first.shape[1], first.shape[0])
         got = cap.get(cv2.CAP_PROP_FPS)
         self.fps = float(got) if got and 0 < got < 1000 else 30.0
-        self._pacer = Pacer(self.fps, self._wake) if pace else None
+        self.set_paced(pace)
+
+    @property
+    def endless(self) -> bool:
+        return self.loop
 
     def read(self) -> np.ndarray | None:
         if self._closed:
@@ -118,6 +123,8 @@ class ImageSequenceSource(FrameSource):
     files in a folder are skipped; all frames are resized to the first one's size (or ``size``).
     """
 
+    recorded = True
+
     def __init__(
         self,
         paths: Sequence[Path],
@@ -131,7 +138,6 @@ class ImageSequenceSource(FrameSource):
         super().__init__()
         self.name = name
         self.fps = float(fps)
-        self.live = pace
         self._paths = list(paths)
         self._still = len(self._paths) == 1
         self.loop = loop or self._still
@@ -147,7 +153,11 @@ class ImageSequenceSource(FrameSource):
         self._size = size or (first.shape[1], first.shape[0])
         self.size = self._size
         self._cache: np.ndarray | None = fit(first, self._size) if self._still else None
-        self._pacer = Pacer(self.fps, self._wake) if pace else None
+        self.set_paced(pace)
+
+    @property
+    def endless(self) -> bool:
+        return self.loop
 
     def read(self) -> np.ndarray | None:
         while not self._closed:
@@ -173,6 +183,8 @@ class ImageSequenceSource(FrameSource):
 class GeneratedSource(FrameSource):
     """Frames made by ``make(i) -> (H, W, 3) uint8`` for i = 0, 1, ...; ``frames`` of them (None = endless)."""
 
+    recorded = True
+
     def __init__(
         self,
         make: Callable[[int], np.ndarray],
@@ -188,12 +200,15 @@ class GeneratedSource(FrameSource):
         self.name = name
         self.size = size
         self.fps = float(fps)
-        self.live = pace
         self.frames = frames
         self.loop = loop
         self._make = make
         self._i = 0
-        self._pacer = Pacer(self.fps, self._wake) if pace else None
+        self.set_paced(pace)
+
+    @property
+    def endless(self) -> bool:
+        return self.frames is None or self.loop
 
     def read(self) -> np.ndarray | None:
         if self._closed:
