@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import stylecam
-import trained_styles
+from stylecam import trained_styles
 from stylecam.engine import load_engine
 from stylecam.imageio import read_image
 from stylecam.perceptual import VGGFeatures, load_vgg16_weights

@@ -22,8 +22,8 @@ SCRIPT = textwrap.dedent(
     import torch
     from safetensors.torch import save_file
     from stylecam.perceptual import tiny_vgg_features
-    from training.config import preset
-    from training.train import train
+    from stylecam.training.config import preset
+    from stylecam.training.train import train
 
     torch.set_num_threads(1)
     style, dataset, out = sys.argv[1:4]
@@ -48,6 +48,8 @@ def test_two_gloo_ranks_end_with_identical_weights(tmp_path: Path) -> None:
     script.write_text(SCRIPT)
     out = tmp_path / "out"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    repo = str(Path(__file__).resolve().parent.parent)  # this checkout's stylecam, whatever is installed
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (repo, env.get("PYTHONPATH")) if p)
     for key in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
         env.pop(key, None)
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",

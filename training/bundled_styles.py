@@ -1,6 +1,6 @@
 """Train the six bundled styles (``trained_styles/``) with the project's own trainer.
 
-    python -m training.bundled_styles --images ../shared/images/style --dataset ../shared/datasets/photos \
+    python -m stylecam.training.bundled_styles --images ../shared/images/style --dataset ../shared/datasets/photos \
         --vgg-weights ../shared/models/vgg16-imagenet-caffe.safetensors --preset quick [--only udnie,...]
 
 Each style is trained by ``stylecam train`` in a subprocess (exactly what a user runs), into
