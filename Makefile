@@ -11,6 +11,10 @@ PYTEST_ARGS ?=
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	@# an older .venv may hold opencv-python, whose own Qt clashes with PySide6's; it shares cv2/ with
+	@# the headless build, so both go and the headless one comes back with the install below
+	if $(BIN)/python -m pip show --quiet opencv-python >/dev/null 2>&1; then \
+		$(BIN)/python -m pip uninstall --quiet --yes opencv-python opencv-python-headless; fi
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 

@@ -575,8 +575,8 @@ def section_train_probe(rec: Recorder, a: argparse.Namespace) -> None:
     from torch.utils.data import DataLoader
     from train_throughput import run_ours
 
-    import training.train as trainer
-    from training.data import PhotoStream, StreamSampler, collate, scan_photos
+    import stylecam.training.train as trainer
+    from stylecam.training.data import PhotoStream, StreamSampler, collate, scan_photos
 
     dev = "cuda" if a.provider == "cuda" else "cpu"
     base = dict(reference=a.reference, dataset=a.photos, style=a.style_image, vgg_weights=a.vgg_weights, size=a.train_size,

@@ -28,8 +28,8 @@ import torch
 from stylecam.imageio import read_image
 from stylecam.perceptual import VGGFeatures, load_vgg16_weights
 from stylecam.quality import STYLE_LAYERS, flicker, panning_clip, style_distance
-from training.config import preset
-from training.train import train
+from stylecam.training.config import preset
+from stylecam.training.train import train
 
 
 def stylizer(net: torch.nn.Module):  # noqa: ANN201 - a (h, w, 3) uint8 BGR -> same callable

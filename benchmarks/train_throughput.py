@@ -56,8 +56,8 @@ class StepClock:
 
 
 def run_ours(a: argparse.Namespace, device: str) -> float:
-    from training.config import preset
-    from training.train import train
+    from stylecam.training.config import preset
+    from stylecam.training.train import train
 
     cfg = preset(
         "full", style=a.style, dataset=a.dataset, name="throughput", arch="full", size=a.size, batch=a.batch,

@@ -76,7 +76,7 @@ def main() -> int:
 
             paths.bundled_styles_dir = lambda: tmp / "none"  # only the random ones
 
-    from stylecam.ui.qtenv import ensure_app
+    from stylecam.ui.startup import ensure_app
 
     app = ensure_app()
     from stylecam.ui.app import build_window

@@ -11,6 +11,17 @@ The public surface is small on purpose; subpackages carry one job each:
 - :mod:`stylecam.perceptual` VGG16 features by layer name, perceptual losses
 - :mod:`stylecam.snapshot`   Gatys optimisation and DeepDream on a frozen frame
 - :mod:`stylecam.ui`         the Qt window (the only package that imports Qt)
+- :mod:`stylecam.training`   the trainer (the repository's ``training/`` folder)
+- :mod:`stylecam.trained_styles` the bundled styles (the repository's ``trained_styles/`` folder)
+
+Installed, those two are ordinary subpackages; in a source checkout :mod:`stylecam._checkout`
+maps them to the repository's folders.
 """
 
 __version__ = "0.1.0"
+
+from pathlib import Path as _Path
+
+from stylecam._checkout import map_checkout_folders as _map_checkout_folders
+
+_map_checkout_folders(_Path(__file__).resolve().parent)

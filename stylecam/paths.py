@@ -35,10 +35,11 @@ def user_cache_dir() -> Path:
 
 
 def bundled_styles_dir() -> Path:
-    """The styles shipped with the package (``trained_styles/``; ``$STYLECAM_BUNDLED_STYLES_DIR`` overrides)."""
+    """The styles shipped with the package (``stylecam.trained_styles``, the repository's ``trained_styles/``;
+    ``$STYLECAM_BUNDLED_STYLES_DIR`` overrides)."""
     env = os.environ.get("STYLECAM_BUNDLED_STYLES_DIR")
     if env:
         return Path(env)
-    import trained_styles
+    from stylecam import trained_styles
 
     return Path(trained_styles.__file__).parent

@@ -44,6 +44,22 @@ def make_random_style(folder: Path, name: str = "random_lite", arch: str = "lite
     return export_style(net, folder, info, fp16=fp16)
 
 
+class SlowEngine:
+    """A stand-in for StyleEngine (patch ``stylecam.pipeline.pipeline.load_engine``) taking ``delay`` s per frame.
+
+    run() returns the frames unchanged, so a test can read what went through.
+    """
+
+    arch, provider, name = "lite", "CPUExecutionProvider", "slow"
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+
+    def run(self, frames: np.ndarray) -> np.ndarray:
+        time.sleep(self.delay)
+        return frames.copy()
+
+
 def count_video_frames(path: Path) -> int:
     """How many frames OpenCV can decode from the video at ``path``."""
     cap = cv2.VideoCapture(str(path))

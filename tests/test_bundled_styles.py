@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import stylecam
-import trained_styles
+from stylecam import trained_styles
 from stylecam.engine import load_engine
 from stylecam.imageio import read_image
 from stylecam.perceptual import VGGFeatures, load_vgg16_weights
@@ -97,7 +97,7 @@ def test_the_bundled_base_network_holds_every_bundled_style(library: StyleLibrar
     import torch
 
     from stylecam.styles.graph import FrameStylizer
-    from training.base_net import load_base
+    from stylecam.training.base_net import load_base
 
     base = load_base("bundled")
     assert sorted(base.styles) == sorted(BUNDLED)

@@ -8,12 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 
 from stylecam import cli
 from stylecam.commands import run as run_cmd
 
-from .helpers import FakeCameras, count_video_frames, fake_cuda_that_falls_back, make_random_style
+from .helpers import FakeCameras, SlowEngine, count_video_frames, fake_cuda_that_falls_back, make_random_style
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +32,56 @@ def test_run_records_max_frames(style_path: Path, tmp_path: Path, capsys: pytest
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rec.mp4"]
     assert count_video_frames(out) == 8
     assert "CPUExecutionProvider" in capsys.readouterr().err
+
+
+def _numbered_video(path: Path, frames: int, fps: float) -> Path:
+    """An MP4 whose frame i shows i in binary: band b (12 px wide) is white when bit b is set (survives mp4v)."""
+    w = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, (64, 48))
+    for i in range(frames):
+        frame = np.zeros((48, 64, 3), np.uint8)
+        for b in range(5):
+            if i >> b & 1:
+                frame[:, 12 * b : 12 * b + 12] = 255
+        w.write(frame)
+    w.release()
+    return path
+
+
+def _frame_numbers(path: Path) -> tuple[list[int], float]:
+    """The numbers shown by the frames of a video written by :func:`_numbered_video`, and its frame rate."""
+    cap = cv2.VideoCapture(str(path))
+    fps = cap.get(cv2.CAP_PROP_FPS)
+    numbers = []
+    while (got := cap.read())[0]:
+        numbers.append(sum(1 << b for b in range(5) if got[1][:, 12 * b + 3 : 12 * b + 9].mean() > 128))
+    cap.release()
+    return numbers, fps
+
+
+def test_file_to_file_keeps_every_frame_at_the_source_rate(style_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a stylizer 3x slower than the clip's frame rate: a conversion still gets every frame, in order
+    monkeypatch.setattr("stylecam.pipeline.pipeline.load_engine", lambda style, provider: SlowEngine(0.25))
+    clip = _numbered_video(tmp_path / "clip.mp4", 30, fps=12.0)
+    out = tmp_path / "out.mp4"
+    assert cli.main(["run", "--source", str(clip), "--style", str(style_path), "--output", str(out)]) == 0
+    numbers, fps = _frame_numbers(out)
+    assert numbers == list(range(30)) and fps == pytest.approx(12.0)
+    live = tmp_path / "live.mp4"
+    assert cli.main(["run", "--source", str(clip), "--style", str(style_path), "--output", str(live), "--realtime"]) == 0
+    numbers, _ = _frame_numbers(live)
+    assert 0 < len(numbers) < 30 and numbers == sorted(numbers)  # played live: the newest frame wins
+
+
+def test_endless_source_to_file_needs_max_frames(style_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    still = tmp_path / "still.png"
+    cv2.imwrite(str(still), np.full((48, 64, 3), 99, np.uint8))
+    assert cli.main(["run", "--source", str(still), "--style", str(style_path), "--output", str(tmp_path / "o.mp4")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--max-frames" in err[0] and not (tmp_path / "o.mp4").exists()
+    out = tmp_path / "five.mp4"
+    args = ["run", "--source", str(still), "--style", str(style_path), "--output", str(out), "--max-frames", "5", "--scale", "0.5"]
+    assert cli.main(args) == 0
+    assert count_video_frames(out) == 5
 
 
 def test_ctrl_c_finalises_recording(style_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -96,7 +148,8 @@ def test_unwritable_output_is_one_line(style_path: Path, tmp_path: Path, capsys:
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENCV_")}  # OpenCV's default log levels
+    env["PYTHONWARNINGS"] = "ignore"
     return subprocess.run([sys.executable, "-m", "stylecam", *args], capture_output=True, text=True, timeout=120, env=env)
 
 
@@ -108,6 +161,27 @@ def test_subprocess_errors_have_no_traceback(style_path: Path, tmp_path: Path) -
         assert proc.returncode == 1, proc.stderr
         assert "Traceback" not in proc.stderr
         assert proc.stderr.strip().splitlines()[-1].startswith("stylecam: error:")
+
+
+@pytest.mark.parametrize("kind", ["absent camera", "corrupt video"])
+def test_opening_trouble_is_one_line_without_opencv_noise(style_path: Path, tmp_path: Path, kind: str) -> None:
+    # OpenCV warns once per backend it tries for an absent camera (V4L2, FFMPEG, obsensor) and FFmpeg
+    # prints "moov atom not found" for a broken MP4: none of it may reach the user.
+    source = "97"
+    if kind == "corrupt video":
+        source = str(tmp_path / "broken.mp4")
+        Path(source).write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"not a movie" * 200)
+    proc = _cli("run", "--source", source, "--style", str(style_path), "--max-frames", "2")
+    assert proc.returncode == 1
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("stylecam: error:"), proc.stderr
+
+
+def test_camera_probing_prints_nothing(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENCV_")}
+    code = "from stylecam.video import list_cameras; print(list_cameras(4))"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
 
 
 def test_bench_json_reports_end_to_end_fps(capsys: pytest.CaptureFixture[str]) -> None:

@@ -14,9 +14,9 @@ from stylecam.pipeline import NewestSlot, Pipeline, PipelineEvent
 from stylecam.processing import FrameOptions
 from stylecam.sinks import CallbackSink
 from stylecam.styles import StyleLibrary
-from stylecam.video import FrameSource, ReconnectingSource, synthetic_source
+from stylecam.video import FrameSource, GeneratedSource, ReconnectingSource, synthetic_source
 
-from .helpers import make_random_style
+from .helpers import SlowEngine, make_random_style
 
 
 def _wait(cond, timeout: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
@@ -184,3 +184,37 @@ def test_camera_loss_reconnects_while_pipeline_keeps_running() -> None:
         assert not p.finished.is_set()
     kinds = [e.kind for e in events]
     assert kinds[0] == "camera_lost" and kinds.count("reconnecting") == 3 and kinds[-1] == "reconnected"
+
+
+def numbered_clip(n: int = 30, fps: float = 30.0) -> GeneratedSource:
+    """``n`` frames at ``fps``, paced like a file shown live; frame i is filled with the value 8 * i."""
+    return GeneratedSource(lambda i: np.full((48, 64, 3), 8 * i, np.uint8), name="numbered", size=(64, 48), fps=fps,
+                           frames=n, pace=True)  # fmt: skip
+
+
+@pytest.mark.parametrize("realtime", [False, True])
+def test_file_to_file_keeps_every_frame_in_order(style_dir: Path, monkeypatch: pytest.MonkeyPatch, realtime: bool) -> None:
+    # The stylizer takes 4 frame periods per frame: real time must drop, a conversion must not.
+    monkeypatch.setattr("stylecam.pipeline.pipeline.load_engine", lambda style, provider: SlowEngine(0.12))
+    style = StyleLibrary([(style_dir, "user")]).get("pipe")
+    seen: list[int] = []
+    events: list[PipelineEvent] = []
+    src = numbered_clip()
+    pipe = Pipeline(source=src, style=style, options=FrameOptions(scale=1.0), sinks=[CallbackSink(lambda f: seen.append(int(f[0, 0, 0]) // 8))],
+                    on_event=events.append, realtime=realtime)  # fmt: skip
+    with pipe:
+        assert pipe.finished.wait(30)
+    kinds = [e.kind for e in events]
+    assert kinds == ["style_loaded", "source_ended"]
+    if realtime:
+        assert src.live and 0 < len(seen) < 30 and pipe.stats().dropped_frames > 0  # today's live behaviour
+    else:
+        assert not src.live  # unpaced: as fast as the stylizer goes
+        assert seen == list(range(30)) and pipe.stats().dropped_frames == 0
+
+
+def test_cameras_stay_real_time_when_not_realtime() -> None:
+    cam = _Counting()
+    with Pipeline(source=cam, style=None, realtime=False) as p:
+        assert _wait(lambda: p.latest() is not None)
+    assert cam.live and not cam.recorded

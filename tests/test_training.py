@@ -12,11 +12,11 @@ import torch
 
 from stylecam.perceptual import tiny_vgg_features
 from stylecam.styles import read_style_file
-from training.checkpoint import load_checkpoint
-from training.config import PRESETS, TrainConfig, preset
-from training.data import PhotoStream, StreamSampler, load_photo, scan_photos
-from training.progress import SilentReporter
-from training.train import TrainingInterrupted, train
+from stylecam.training.checkpoint import load_checkpoint
+from stylecam.training.config import PRESETS, TrainConfig, preset
+from stylecam.training.data import PhotoStream, StreamSampler, load_photo, scan_photos
+from stylecam.training.progress import SilentReporter
+from stylecam.training.train import TrainingInterrupted, train
 
 from .helpers import synthetic_frame
 

@@ -14,7 +14,7 @@ import pytest
 
 from stylecam.cli import main
 from stylecam.styles import read_style_file
-from training.checkpoint import load_checkpoint
+from stylecam.training.checkpoint import load_checkpoint
 
 from .helpers import synthetic_frame, write_photo_folder
 

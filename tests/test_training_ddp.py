@@ -38,8 +38,8 @@ SCRIPT = textwrap.dedent(
     import torch.distributed as dist
     from safetensors.torch import save_file
     from stylecam.perceptual import tiny_vgg_features
-    from training.config import preset
-    from training.train import train
+    from stylecam.training.config import preset
+    from stylecam.training.train import train
 
     torch.set_num_threads(1)
     style, dataset, out, settings = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
@@ -64,8 +64,8 @@ SCRIPT = textwrap.dedent(
 def _single_process(style: Path, photos: Path, out: Path, *, batch: int) -> dict[str, torch.Tensor]:
     """The "exact" run's weights when one process trains alone with ``batch`` images a step."""
     from stylecam.perceptual import tiny_vgg_features
-    from training.config import preset
-    from training.train import train
+    from stylecam.training.config import preset
+    from stylecam.training.train import train
 
     cfg = preset("quick", style=str(style), dataset=str(photos), name="exact", **SETTINGS, batch=batch, iters=2, stability_weight=0.0)
     net = train(cfg, out_dir=out, perceptual=tiny_vgg_features(0), export=False).net
@@ -88,8 +88,9 @@ def test_two_gloo_ranks_average_their_shards_and_only_rank0_writes(tmp_path: Pat
     script.write_text(SCRIPT)
     out = tmp_path / "out"
     (out / "weights").mkdir(parents=True)
-    # The ranks import stylecam and training from this checkout (not from wherever they are installed).
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    repo = str(Path(__file__).resolve().parent.parent)  # this checkout's stylecam, whatever is installed
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (repo, env.get("PYTHONPATH")) if p)
     for key in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
         env.pop(key, None)
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",

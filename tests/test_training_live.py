@@ -15,9 +15,9 @@ from stylecam.errors import StylecamError
 from stylecam.perceptual import tiny_vgg_features
 from stylecam.perceptual.losses import StyleLoss
 from stylecam.styles import read_style_file
-from training.base_net import load_base, save_base, start_from_base
-from training.config import preset
-from training.train import style_indices, train
+from stylecam.training.base_net import load_base, save_base, start_from_base
+from stylecam.training.config import preset
+from stylecam.training.train import style_indices, train
 
 from .helpers import synthetic_frame
 from .test_training import Recorder, colourful

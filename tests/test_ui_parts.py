@@ -9,28 +9,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QRectF, Qt
 
-from stylecam.ui.qtenv import neutralise_opencv_qt_env
+from stylecam.styles import StyleLibrary
+from stylecam.ui.convert import bgr_to_qimage, qimage_to_bgr
+from stylecam.ui.gallery import StyleGallery
+from stylecam.ui.hotkeys import HOTKEYS, markdown_table
+from stylecam.ui.preview import PreviewView, fit_rect
 
-neutralise_opencv_qt_env()  # before pytest-qt creates the QApplication
-
-from PySide6.QtCore import QRectF, Qt  # noqa: E402
-
-from stylecam.styles import StyleLibrary  # noqa: E402
-from stylecam.ui.convert import bgr_to_qimage, qimage_to_bgr  # noqa: E402
-from stylecam.ui.gallery import StyleGallery  # noqa: E402
-from stylecam.ui.hotkeys import HOTKEYS, markdown_table  # noqa: E402
-from stylecam.ui.preview import PreviewView, fit_rect  # noqa: E402
-
-from .helpers import make_random_style, synthetic_frame  # noqa: E402
-
-
-def test_opencv_qt_plugin_path_is_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("QT_QPA_PLATFORM_PLUGIN_PATH", "/x/site-packages/cv2/qt/plugins")
-    monkeypatch.setenv("QT_QPA_FONTDIR", "/usr/share/fonts")
-    assert neutralise_opencv_qt_env() == ["QT_QPA_PLATFORM_PLUGIN_PATH"]
-    assert "QT_QPA_PLATFORM_PLUGIN_PATH" not in os.environ
-    assert os.environ["QT_QPA_FONTDIR"] == "/usr/share/fonts"
+from .helpers import make_random_style, synthetic_frame
 
 
 def test_bgr_qimage_round_trip_keeps_channel_order(qapp) -> None:

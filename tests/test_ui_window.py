@@ -12,17 +12,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
 
-from stylecam.ui.qtenv import neutralise_opencv_qt_env
+from stylecam.settings import Settings, load_settings, save_settings, settings_path
 
-neutralise_opencv_qt_env()  # before pytest-qt creates the QApplication
-
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl  # noqa: E402
-from PySide6.QtGui import QDropEvent  # noqa: E402
-
-from stylecam.settings import Settings, load_settings, save_settings, settings_path  # noqa: E402
-
-from .helpers import FakeCameras, fake_cuda_that_falls_back, make_random_style, synthetic_frame  # noqa: E402
+from .helpers import FakeCameras, fake_cuda_that_falls_back, make_random_style, synthetic_frame
 
 W, H = 64, 48
 

@@ -20,14 +20,15 @@ from safetensors import SafetensorError
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
+import stylecam
 from stylecam.atomic import atomic_write_bytes
 from stylecam.errors import StylecamError
 from stylecam.nets.live import LiveNet
-from training.checkpoint import safetensors_metadata
+from stylecam.training.checkpoint import safetensors_metadata
 
 FORMAT = "stylecam-live-base/1"
 BUNDLED = "bundled"
-BUNDLED_BASE = Path(__file__).resolve().parent.parent / "stylecam" / "assets" / "live_base.safetensors"
+BUNDLED_BASE = Path(stylecam.__file__).resolve().parent / "assets" / "live_base.safetensors"
 
 
 @dataclass
@@ -40,9 +41,8 @@ class BaseNet:
 def resolve_base(spec: str) -> Path:
     """``bundled`` -> the shipped base file; anything else is a path."""
     if spec == BUNDLED:
-        for candidate in (BUNDLED_BASE, Path(__file__).resolve().parent / "assets" / "live_base.safetensors"):
-            if candidate.is_file():
-                return candidate
+        if BUNDLED_BASE.is_file():
+            return BUNDLED_BASE
         raise StylecamError("the bundled base network is missing from this installation; give --base FILE or --tune all without --base")
     return Path(spec)
 
@@ -91,7 +91,7 @@ def load_base(spec: str | os.PathLike[str]) -> BaseNet:
 
 def base_from_checkpoint(path: str | os.PathLike[str]) -> BaseNet:
     """The multi-style network of a ``base`` training checkpoint (e.g. to export before the run ends)."""
-    from training.checkpoint import load_checkpoint
+    from stylecam.training.checkpoint import load_checkpoint
 
     ckpt = load_checkpoint(path)
     config = ckpt.config

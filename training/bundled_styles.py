@@ -1,8 +1,8 @@
 """Train the six bundled styles (``trained_styles/``) with the project's own trainer.
 
-    python -m training.bundled_styles train --images ../shared/images/style --dataset ../shared/datasets/photos \
+    python -m stylecam.training.bundled_styles train --images ../shared/images/style --dataset ../shared/datasets/photos \
         --vgg-weights ../shared/models/vgg16-imagenet-caffe.safetensors [--work-dir DIR] [--resume] [--extra ...]
-    python -m training.bundled_styles export --base DIR/out/bundled_base.safetensors
+    python -m stylecam.training.bundled_styles export --base DIR/out/bundled_base.safetensors
 
 ``train`` runs ``stylecam train --preset base`` (exactly what a user runs) on all six paintings at
 once: one ``live`` network, one gamma/beta row per painting (conditional instance norm). ``export``
@@ -79,8 +79,8 @@ def export_bundled(base_path: Path, out: Path, assets: Path, *, record: dict[str
     """Write the six style files from the base network at ``base_path``; copy the base into ``assets``."""
     from stylecam.imageio import read_image
     from stylecam.styles import StyleInfo, export_style
-    from training.base_net import base_from_checkpoint, load_base, save_base
-    from training.checkpoint import safetensors_metadata
+    from stylecam.training.base_net import base_from_checkpoint, load_base, save_base
+    from stylecam.training.checkpoint import safetensors_metadata
 
     is_checkpoint = safetensors_metadata(base_path.read_bytes()).get("format", "").startswith("stylecam-train-checkpoint")
     base = base_from_checkpoint(base_path) if is_checkpoint else load_base(base_path)
@@ -122,7 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--base", type=Path, required=True, help="the base network written by train, or its checkpoint")
     e.add_argument("--record", type=Path, default=None, help="train_record.json of the run, appended to training_log.jsonl")
     e.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "trained_styles")
-    e.add_argument("--assets", type=Path, default=Path(__file__).resolve().parent.parent / "stylecam" / "assets")
+    e.add_argument("--assets", type=Path, default=Path(__file__).resolve().parent.parent / "stylecam" / "assets",
+                   help="where the base network goes (default: this checkout's stylecam/assets)")
     args = ap.parse_args(argv)
     if args.command == "train":
         return run_training(args)

@@ -28,7 +28,7 @@ from torch import nn
 
 from stylecam.atomic import atomic_write_bytes
 from stylecam.errors import StylecamError
-from training.config import TrainConfig
+from stylecam.training.config import TrainConfig
 
 CHECKPOINT_NAME = "checkpoint.safetensors"
 

@@ -43,12 +43,12 @@ from stylecam.perceptual import VGGFeatures, load_vgg16_weights, make_vgg16_feat
 from stylecam.perceptual.losses import ContentLoss, StyleLoss, total_variation
 from stylecam.styles import StyleInfo, check_style_name, export_style
 from stylecam.nets.live import LiveNet
-from training.base_net import freeze_all_but_norms, load_base, save_base, start_from_base
-from training.checkpoint import CHECKPOINT_NAME, load_checkpoint, restore_rng, save_checkpoint
-from training.config import RESUME_KEYS, TrainConfig
-from training.data import PhotoStream, StreamSampler, collate, preview_photo, scan_photos, to_tensor
-from training.progress import Reporter, SilentReporter
-from training.stability import draw_shift, stability_loss
+from stylecam.training.base_net import freeze_all_but_norms, load_base, save_base, start_from_base
+from stylecam.training.checkpoint import CHECKPOINT_NAME, load_checkpoint, restore_rng, save_checkpoint
+from stylecam.training.config import RESUME_KEYS, TrainConfig
+from stylecam.training.data import PhotoStream, StreamSampler, collate, preview_photo, scan_photos, to_tensor
+from stylecam.training.progress import Reporter, SilentReporter
+from stylecam.training.stability import draw_shift, stability_loss
 
 # Features of VGG16 with torchvision's input normalisation are ~1/(0.226*255) = 1/57.6 of the Caffe
 # ones the default weights were tuned for: MSE of features scales by its square, of Grams by its 4th power.

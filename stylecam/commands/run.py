@@ -1,4 +1,9 @@
-"""``stylecam run``: stylize a camera, file or folder live, to a recording and/or the virtual camera."""
+"""``stylecam run``: stylize a camera, file or folder, to a recording and/or the virtual camera.
+
+A camera, or anything sent to the virtual camera, runs in real time (the newest frame wins). A
+file, folder or image turned into a recording is converted: every frame, in order, as fast as the
+machine allows, at the source's frame rate in the output; ``--realtime`` plays it live instead.
+"""
 
 from __future__ import annotations
 
@@ -52,6 +57,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--max-frames", type=int, help="stop after this many output frames")
     p.add_argument("--provider", choices=PROVIDER_CHOICES, default="auto")
     p.add_argument("--loop", action="store_true", help="loop video files and image folders")
+    p.add_argument("--realtime", action="store_true",
+                   help="play a file source at its frame rate and drop the frames the stylizer cannot keep up with "
+                        "(default for cameras and the virtual camera; files to a recording keep every frame)")  # fmt: skip
     p.add_argument("--size", help="camera resolution to ask for, WxH (default: the camera's)")
     p.set_defaults(func=main)
 
@@ -90,8 +98,13 @@ def main(args: argparse.Namespace) -> int:
     style = StyleLibrary().get(args.style)
 
     source = open_source(args.source, width=size[0], height=size[1], loop=args.loop)
+    realtime = args.realtime or args.virtual_camera  # something watches it live
     sinks: list[object] = []
     try:
+        if not realtime and source.recorded and source.endless and args.max_frames is None:
+            raise StylecamError(
+                f"{source.name} never ends (a single image, or --loop): give --max-frames N, or --realtime to run until Ctrl-C"
+            )
         if args.output:
             sinks.append(_FirstFrames(Mp4Recorder(args.output, fps=source.fps, size=source.size), args.max_frames))
         if args.virtual_camera:
@@ -124,7 +137,7 @@ def main(args: argparse.Namespace) -> int:
             print(f"stylecam: {ev.message}", file=sys.stderr)
 
     pipe = Pipeline(
-        source=source, style=style, options=options, provider=args.provider,
+        source=source, style=style, options=options, provider=args.provider, realtime=realtime,
         sinks=[CallbackSink(count), *sinks], on_event=on_event,  # type: ignore[list-item]
     )
     try:

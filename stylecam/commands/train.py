@@ -1,8 +1,8 @@
 """``stylecam train``: train a style network on a style image and a folder of photos.
 
-The logic lives in :mod:`training`; this module only maps arguments to a
-:class:`training.config.TrainConfig`. Exit status: 0 done, 1 user error (one line on stderr),
-130 interrupted (checkpoint saved, the message says how to resume).
+The logic lives in :mod:`stylecam.training` (the repository's ``training/``); this module only maps
+arguments to a :class:`stylecam.training.config.TrainConfig`. Exit status: 0 done, 1 user error
+(one line on stderr), 130 interrupted (checkpoint saved, the message says how to resume).
 """
 
 from __future__ import annotations
@@ -62,9 +62,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 
 def main(args: argparse.Namespace) -> int:
-    from training.config import preset
-    from training.progress import BarReporter, JsonReporter
-    from training.train import TrainingInterrupted, train
+    from stylecam.training.config import preset
+    from stylecam.training.progress import BarReporter, JsonReporter
+    from stylecam.training.train import TrainingInterrupted, train
 
     config = preset(
         args.preset,

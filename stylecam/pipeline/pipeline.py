@@ -4,6 +4,11 @@ The capture thread reads the source as fast as it delivers; the worker always ta
 frame (older ones are dropped and counted, never queued), stylizes it with the current style and
 options, keeps it for the window to poll (:meth:`Pipeline.latest`) and writes it to the sinks.
 Style, options, source and sinks can change while running; trouble is reported as events.
+
+Real time is for cameras and for what is watched live (the window, the virtual camera). Turning
+a file into a file is not: with ``realtime=False`` a recorded source (video file, image folder,
+image, generated clip) is read unpaced, one frame each time the worker has taken the previous
+one, so every frame is stylized and written, in order, as fast as the machine allows.
 """
 
 from __future__ import annotations
@@ -74,6 +79,10 @@ class Pipeline:
     ``on_event`` is called from the pipeline's threads with :class:`PipelineEvent`s. Use as a
     context manager or call start() and stop(); stop() joins the threads and closes the source
     and the sinks (finalising recordings).
+
+    ``realtime`` (default): sources play at their own pace and the newest frame wins. False: recorded
+    sources (this one and any set later) are unpaced and none of their frames is dropped; cameras
+    stay real time.
     """
 
     def __init__(
@@ -85,6 +94,7 @@ class Pipeline:
         provider: str = "auto",
         sinks: Sequence[Sink] = (),
         on_event: Callable[[PipelineEvent], None] | None = None,
+        realtime: bool = True,
     ) -> None:
         if not isinstance(options, FrameOptions):
             raise TypeError(f"options must be FrameOptions, got {type(options).__name__}")
@@ -99,6 +109,7 @@ class Pipeline:
         self._style_name = ""
         self._options = options
         self._provider_request = provider
+        self._realtime = realtime
         self._sinks: list[Sink] = list(sinks)
         self._on_event = on_event
         self._slot: NewestSlot[_Captured] = NewestSlot()
@@ -250,6 +261,8 @@ class Pipeline:
 
     def _hook(self, source: FrameSource) -> None:
         source.on_event = self._emit
+        if not self._realtime:
+            source.set_paced(False)  # a no-op for cameras
 
     def _close_sink(self, sink: Sink) -> None:
         try:

@@ -11,6 +11,7 @@ import numpy as np
 from stylecam.atomic import partial_path
 from stylecam.errors import SinkError
 from stylecam.video.base import fit
+from stylecam.video.quiet import opencv_quiet
 
 
 class Mp4Recorder:
@@ -37,7 +38,8 @@ class Mp4Recorder:
             raise SinkError(f"cannot record to {self.path}: {exc.strerror or exc}") from None
         self.size = (int(size[0]), int(size[1]))
         self.fps = float(fps)
-        self._writer = cv2.VideoWriter(str(self._partial), cv2.VideoWriter.fourcc(*"mp4v"), self.fps, self.size)
+        with opencv_quiet():
+            self._writer = cv2.VideoWriter(str(self._partial), cv2.VideoWriter.fourcc(*"mp4v"), self.fps, self.size)
         if not self._writer.isOpened():
             self._partial.unlink(missing_ok=True)
             raise SinkError(f"cannot record to {self.path}: OpenCV has no MP4 (mp4v) encoder here")

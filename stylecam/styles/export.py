@@ -23,13 +23,11 @@ import torch
 from torch import nn
 
 from stylecam.atomic import atomic_write_bytes
+from stylecam.styles.contract import FP16_SUFFIX, INPUT_NAME, OUTPUT_NAME
 from stylecam.styles.graph import FrameStylizer
 from stylecam.styles.metadata import StyleInfo
 
-INPUT_NAME = "frames"
-OUTPUT_NAME = "stylized"
 OPSET = 18
-FP16_SUFFIX = ".fp16.onnx"
 
 
 def export_onnx_bytes(net: nn.Module, *, fp16: bool = False) -> bytes:

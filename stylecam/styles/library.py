@@ -15,7 +15,7 @@ from pathlib import Path
 import onnx
 
 from stylecam.errors import StyleFileError
-from stylecam.styles.export import FP16_SUFFIX, INPUT_NAME, OUTPUT_NAME
+from stylecam.styles.contract import FP16_SUFFIX, INPUT_NAME, OUTPUT_NAME
 from stylecam.styles.metadata import StyleInfo
 
 _UINT8 = onnx.TensorProto.UINT8

@@ -24,7 +24,7 @@ def build_window(
     raises SourceError; an unknown ``style`` StyleFileError, before any window exists.
     """
     from stylecam.styles import StyleLibrary
-    from stylecam.ui.qtenv import ensure_app
+    from stylecam.ui.startup import ensure_app
     from stylecam.ui.sources import open_initial_source, parse_source_spec
     from stylecam.video import list_cameras, open_source
 
@@ -67,9 +67,9 @@ def build_window(
 
 def run_gui(*, source: int | str | None = None, style: str | None = None, provider: str = "auto") -> int:
     """Open the window and run the Qt event loop; returns its exit status."""
-    from stylecam.ui.qtenv import check_display, ensure_app
+    from stylecam.ui.startup import check_can_open_window, ensure_app
 
-    check_display()
+    check_can_open_window()  # a missing display or system library: one line, not Qt's abort
     window = build_window(source=source, style=style, provider=provider)  # bad source/style fail here
     app = ensure_app()
     window.show()

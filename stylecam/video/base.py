@@ -20,19 +20,35 @@ class FrameSource:
     ``read()`` returns the next frame or None at the end of the stream (or once closed).
     ``live`` sources (cameras, paced files) produce frames in real time and drop what is not
     consumed in time; non-live ones produce as fast as they are read, so the pipeline reads one
-    only when the previous was taken. ``on_event`` is set by the pipeline to hear about trouble.
+    only when the previous was taken. ``recorded`` sources (files, folders, images, generated
+    clips) have their frames ahead of time and can be switched between the two with
+    :meth:`set_paced`; cameras are always live. ``on_event`` is set by the pipeline to hear about trouble.
     """
 
     fps: float = 30.0
     size: tuple[int, int] = (0, 0)
     """(width, height) of the frames."""
     live: bool = True
+    recorded: bool = False
     name: str = "source"
 
     def __init__(self) -> None:
         self.on_event: EventHandler | None = None
         self._closed = False
         self._wake = threading.Event()
+        self._pacer: Pacer | None = None
+
+    @property
+    def endless(self) -> bool:
+        """True when read() never returns None by itself (a camera, a looping file, a still image)."""
+        return True
+
+    def set_paced(self, paced: bool) -> None:
+        """Play a recorded source at its frame rate (``live``) or as fast as it is read; cameras ignore it."""
+        if not self.recorded:
+            return
+        self.live = paced
+        self._pacer = Pacer(self.fps, self._wake) if paced else None
 
     def read(self) -> np.ndarray | None:
         raise NotImplementedError

@@ -12,7 +12,8 @@ import numpy as np
 
 from stylecam.errors import ImageError, SourceError
 from stylecam.imageio import read_image
-from stylecam.video.base import FrameSource, Pacer, fit
+from stylecam.video.base import FrameSource, fit
+from stylecam.video.quiet import opencv_quiet
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 DEMO_IMAGE = Path(__file__).resolve().parent.parent / "assets" / "demo.jpg"
@@ -25,17 +26,20 @@ class CameraSource(FrameSource):
         super().__init__()
         self.index = index
         self.name = f"camera {index}"
-        cap = cv2.VideoCapture(index)
+        ok, first = False, None
+        with opencv_quiet():  # an absent index: one warning per backend tried; we say it in one line below
+            cap = cv2.VideoCapture(index)
+            if cap.isOpened():
+                if width:
+                    cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
+                if height:
+                    cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
+                if fps:
+                    cap.set(cv2.CAP_PROP_FPS, fps)
+                ok, first = cap.read()
         if not cap.isOpened():
             cap.release()
             raise SourceError(f"camera {index} cannot be opened (not connected, or in use by another program)")
-        if width:
-            cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
-        if height:
-            cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
-        if fps:
-            cap.set(cv2.CAP_PROP_FPS, fps)
-        ok, first = cap.read()
         if not ok or first is None:
             cap.release()
             raise SourceError(f"camera {index} opened but sends no frames")
@@ -63,14 +67,16 @@ class CameraSource(FrameSource):
 class VideoFileSource(FrameSource):
     """A video file, optionally looping, paced at its frame rate unless ``pace`` is False."""
 
+    recorded = True
+
     def __init__(self, path: Path, *, loop: bool = False, pace: bool = True, size: tuple[int, int] | None = None) -> None:
         super().__init__()
         self.path = path
         self.name = path.name
         self.loop = loop
-        self.live = pace
-        cap = cv2.VideoCapture(str(path))
-        ok, first = cap.read() if cap.isOpened() else (False, None)
+        with opencv_quiet():
+            cap = cv2.VideoCapture(str(path))
+            ok, first = cap.read() if cap.isOpened() else (False, None)
         if not ok or first is None:
             cap.release()
             raise SourceError(f"cannot read video {path} (not a video file, or a codec OpenCV lacks)")
@@ -81,7 +87,11 @@ class VideoFileSource(FrameSource):
         self.size = (first.shape[1], first.shape[0])
         got = cap.get(cv2.CAP_PROP_FPS)
         self.fps = float(got) if got and 0 < got < 1000 else 30.0
-        self._pacer = Pacer(self.fps, self._wake) if pace else None
+        self.set_paced(pace)
+
+    @property
+    def endless(self) -> bool:
+        return self.loop
 
     def read(self) -> np.ndarray | None:
         if self._closed:
@@ -113,6 +123,8 @@ class ImageSequenceSource(FrameSource):
     files in a folder are skipped; all frames are resized to the first one's size (or ``size``).
     """
 
+    recorded = True
+
     def __init__(
         self,
         paths: Sequence[Path],
@@ -126,7 +138,6 @@ class ImageSequenceSource(FrameSource):
         super().__init__()
         self.name = name
         self.fps = float(fps)
-        self.live = pace
         self._paths = list(paths)
         self._still = len(self._paths) == 1
         self.loop = loop or self._still
@@ -142,7 +153,11 @@ class ImageSequenceSource(FrameSource):
         self._size = size or (first.shape[1], first.shape[0])
         self.size = self._size
         self._cache: np.ndarray | None = fit(first, self._size) if self._still else None
-        self._pacer = Pacer(self.fps, self._wake) if pace else None
+        self.set_paced(pace)
+
+    @property
+    def endless(self) -> bool:
+        return self.loop
 
     def read(self) -> np.ndarray | None:
         while not self._closed:
@@ -168,6 +183,8 @@ class ImageSequenceSource(FrameSource):
 class GeneratedSource(FrameSource):
     """Frames made by ``make(i) -> (H, W, 3) uint8`` for i = 0, 1, ...; ``frames`` of them (None = endless)."""
 
+    recorded = True
+
     def __init__(
         self,
         make: Callable[[int], np.ndarray],
@@ -183,12 +200,15 @@ class GeneratedSource(FrameSource):
         self.name = name
         self.size = size
         self.fps = float(fps)
-        self.live = pace
         self.frames = frames
         self.loop = loop
         self._make = make
         self._i = 0
-        self._pacer = Pacer(self.fps, self._wake) if pace else None
+        self.set_paced(pace)
+
+    @property
+    def endless(self) -> bool:
+        return self.frames is None or self.loop
 
     def read(self) -> np.ndarray | None:
         if self._closed:
@@ -295,9 +315,7 @@ def open_source(
 def list_cameras(max_index: int = 8) -> list[int]:
     """Indices 0..max_index-1 of cameras that open and send a frame."""
     found = []
-    previous = cv2.utils.logging.getLogLevel()
-    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # absent indices are expected, not errors
-    try:
+    with opencv_quiet():  # absent indices are expected, not errors
         for i in range(max_index):
             cap = cv2.VideoCapture(i)
             try:
@@ -305,6 +323,4 @@ def list_cameras(max_index: int = 8) -> list[int]:
                     found.append(i)
             finally:
                 cap.release()
-    finally:
-        cv2.utils.logging.setLogLevel(previous)
     return found
