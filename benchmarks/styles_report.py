@@ -21,27 +21,12 @@ import json
 import sys
 from pathlib import Path
 
-import cv2
 import numpy as np
+from _common import LICENSED, cell, clip_for, fit, load_photos, load_styles, run_cli, stack_rows, write_jpeg
 
 from stylecam.engine import load_engine
-from stylecam.imageio import read_image
 from stylecam.perceptual import VGGFeatures, load_vgg16_weights
-from stylecam.quality import STYLE_LAYERS, CONTENT_LAYER, content_distance, flicker, panning_clip, style_distance
-from stylecam.styles import StyleLibrary
-
-LICENSED = ("skimage_astronaut.png", "mpl_grace_hopper.jpg", "skimage_coffee.png", "sklearn_china.jpg")
-
-
-def _fit(image: np.ndarray, long_side: int) -> np.ndarray:
-    h, w = image.shape[:2]
-    s = long_side / max(h, w)
-    return cv2.resize(image, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
-
-
-def _cell(image: np.ndarray, height: int) -> np.ndarray:
-    h, w = image.shape[:2]
-    return cv2.resize(image, (round(w * height / h), height), interpolation=cv2.INTER_AREA)
+from stylecam.quality import CONTENT_LAYER, STYLE_LAYERS, content_distance, flicker, style_distance
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,20 +39,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=Path("docs"))
     args = ap.parse_args(argv)
 
-    if args.styles is None:
-        lib = StyleLibrary()
-        styles = [s for s in lib.styles if s.location == "bundled"]
-    else:
-        lib = StyleLibrary([(args.styles, "file")])
-        styles = lib.styles
-    if not styles:
-        print("no styles found", file=sys.stderr)
-        return 1
+    styles = load_styles(args.styles)
     vgg = VGGFeatures([*STYLE_LAYERS, CONTENT_LAYER], weights=load_vgg16_weights(args.vgg_weights))
-    photos = {p.name: read_image(p) for p in sorted(args.content_dir.iterdir()) if p.suffix.lower() in (".jpg", ".png")}
+    photos = load_photos(args.content_dir)
     grid_names = [n for n in args.grid_photos.split(",") if n in photos]
-    pan_source = photos.get("skimage_astronaut.png", next(iter(photos.values())))
-    clip = panning_clip(pan_source, frames=8, shift_px=4, size=(240, 320))
+    clip = clip_for(photos)
 
     rows: list[dict[str, object]] = []
     grids: dict[str, list[np.ndarray]] = {}
@@ -80,12 +56,12 @@ def main(argv: list[str] | None = None) -> int:
             continue
         s_dist, s_base, c_dist = [], [], []
         for name, photo in photos.items():
-            small = _fit(photo, args.measure_size)
+            small = fit(photo, args.measure_size)
             out = engine.run(small)
             s_dist.append(style_distance(vgg, out, painting))
             s_base.append(style_distance(vgg, small, painting))
             c_dist.append(content_distance(vgg, out, small))
-        cells = [_cell(painting, 160)] + [_cell(engine.run(_fit(photos[n], 480)), 160) for n in grid_names]
+        cells = [cell(painting, 160)] + [cell(engine.run(fit(photos[n], 480)), 160) for n in grid_names]
         grids.setdefault(style.info.arch, []).append(np.concatenate(cells, axis=1))
         sizes = {p.name: p.stat().st_size for p in (style.path, style.fp16_path) if p is not None}
         rows.append(
@@ -102,9 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(rows[-1]), flush=True)
 
     for arch, strips in grids.items():
-        width = max(s.shape[1] for s in strips)
-        padded = [np.pad(s, ((0, 4), (0, width - s.shape[1]), (0, 0)), constant_values=255) for s in strips]
-        cv2.imwrite(str(args.out / f"styles_grid_{arch}.jpg"), np.concatenate(padded, axis=0), [cv2.IMWRITE_JPEG_QUALITY, 85])
+        write_jpeg(args.out / f"styles_grid_{arch}.jpg", stack_rows(strips))
 
     lines = [
         "| style | arch | style distance (stylized → painting) | same, unstylized photo | ratio | content distance | flicker (levels) | files |",
@@ -123,4 +97,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cli(main))

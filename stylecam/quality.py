@@ -11,12 +11,15 @@
 
 Both distances take uint8 BGR images and a :class:`~stylecam.perceptual.VGGFeatures` that returns
 (at least) the layers above; values are in the VGG's own units (Caffe weights: 0-255 inputs), so
-compare numbers only when measured with the same weights.
+compare numbers only when measured with the same weights. To compare many images against the same
+painting or photo, compute each image's :func:`vgg_stats` once and use :func:`gram_distance` /
+:func:`feature_distance` (same numbers, one VGG pass per image).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -55,7 +58,11 @@ def flicker(stylize: Callable[[np.ndarray], np.ndarray], clip: Sequence[np.ndarr
     stylize: (h, w, 3) uint8 BGR -> (h, w, 3) uint8 BGR. Frame t+1 column c shows what frame t
     shows at column c + shift_px, so a stable stylizer gives out_t[:, s:] == out_{t+1}[:, :-s].
     """
-    outs = [np.asarray(stylize(frame)) for frame in clip]
+    return flicker_of_outputs([np.asarray(stylize(frame)) for frame in clip], shift_px)
+
+
+def flicker_of_outputs(outs: Sequence[np.ndarray], shift_px: int) -> float:
+    """:func:`flicker` of already stylized frames ``outs`` (in clip order, each (h, w, 3) uint8)."""
     diffs = []
     for a, b in zip(outs[:-1], outs[1:]):
         if a.shape != b.shape:
@@ -73,18 +80,54 @@ def _device(vgg: torch.nn.Module) -> torch.device:
     return next(vgg.parameters()).device
 
 
+@dataclass(frozen=True)
+class VGGStats:
+    """What the distances need of one image: Gram matrices of style layers, one layer's features, the image shape."""
+
+    grams: dict[str, torch.Tensor]
+    """layer -> (1, C, C) float32 Gram matrix (normalised by C*H*W)."""
+    content: torch.Tensor | None
+    """(1, C, h, w) float32 features of the content layer, None when not asked for."""
+    shape: tuple[int, ...]
+    """The image's (H, W, 3)."""
+
+
 @torch.no_grad()
+def vgg_stats(
+    vgg: torch.nn.Module, image: np.ndarray, *, layers: Sequence[str] = STYLE_LAYERS, content_layer: str | None = CONTENT_LAYER
+) -> VGGStats:
+    """One VGG pass over ``image`` (uint8 BGR): the Grams of ``layers`` and the ``content_layer`` features."""
+    feats = vgg(_tensor(image, _device(vgg)))
+    return VGGStats(
+        grams={layer: gram_matrix(feats[layer]) for layer in layers},
+        content=feats[content_layer] if content_layer is not None else None,
+        shape=tuple(image.shape),
+    )
+
+
+def gram_distance(a: VGGStats, b: VGGStats) -> float:
+    """Sum over ``a``'s layers of MSE(Gram a, Gram b): :func:`style_distance` from precomputed stats."""
+    return float(sum(F.mse_loss(a.grams[layer], b.grams[layer]).item() for layer in a.grams))
+
+
+def feature_distance(a: VGGStats, b: VGGStats) -> float:
+    """MSE of the content features: :func:`content_distance` from precomputed stats (images of one size)."""
+    if a.shape != b.shape:
+        raise ValueError(f"content_distance needs images of one size, got {a.shape} and {b.shape}")
+    if a.content is None or b.content is None:
+        raise ValueError("these stats were computed without a content layer")
+    return float(F.mse_loss(a.content, b.content).item())
+
+
 def style_distance(vgg: torch.nn.Module, image: np.ndarray, style_image: np.ndarray, *, layers: Sequence[str] = STYLE_LAYERS) -> float:
     """Sum over ``layers`` of MSE(Gram(image), Gram(style_image)); both uint8 BGR, any sizes."""
-    dev = _device(vgg)
-    fa, fb = vgg(_tensor(image, dev)), vgg(_tensor(style_image, dev))
-    return float(sum(F.mse_loss(gram_matrix(fa[layer]), gram_matrix(fb[layer])).item() for layer in layers))
+    return gram_distance(
+        vgg_stats(vgg, image, layers=layers, content_layer=None), vgg_stats(vgg, style_image, layers=layers, content_layer=None)
+    )
 
 
-@torch.no_grad()
 def content_distance(vgg: torch.nn.Module, image: np.ndarray, content: np.ndarray, *, layer: str = CONTENT_LAYER) -> float:
     """MSE between the ``layer`` features of ``image`` and ``content`` (uint8 BGR, same size)."""
     if image.shape != content.shape:
         raise ValueError(f"content_distance needs images of one size, got {image.shape} and {content.shape}")
-    dev = _device(vgg)
-    return float(F.mse_loss(vgg(_tensor(image, dev))[layer], vgg(_tensor(content, dev))[layer]).item())
+    return feature_distance(vgg_stats(vgg, image, layers=(), content_layer=layer), vgg_stats(vgg, content, layers=(), content_layer=layer))

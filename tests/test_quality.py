@@ -4,9 +4,21 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from stylecam.perceptual import VGGFeatures, tiny_vgg_features
-from stylecam.quality import STYLE_LAYERS, content_distance, flicker, panning_clip, style_distance
+from stylecam.perceptual.losses import gram_matrix
+from stylecam.quality import (
+    STYLE_LAYERS,
+    content_distance,
+    feature_distance,
+    flicker,
+    flicker_of_outputs,
+    gram_distance,
+    panning_clip,
+    style_distance,
+    vgg_stats,
+)
 
 from .helpers import synthetic_frame
 
@@ -42,6 +54,17 @@ def test_flicker_rejects_a_stylizer_that_changes_size() -> None:
         flicker(lambda f: np.zeros(next(sizes), np.uint8), clip, 2)
 
 
+def test_flicker_of_outputs_matches_flicker() -> None:
+    clip = panning_clip(synthetic_frame(64, 96, seed=6), frames=4, shift_px=2, size=(48, 64))
+    rng = np.random.default_rng(3)
+    outs = [np.clip(f.astype(np.int16) + rng.integers(-20, 21, f.shape), 0, 255).astype(np.uint8) for f in clip]
+    it = iter(outs)
+    expected = flicker(lambda _f: next(it), clip, 2)
+    assert expected > 0.0
+    assert flicker_of_outputs(outs, 2) == expected
+    assert flicker_of_outputs(clip, 2) == 0.0
+
+
 @pytest.fixture(scope="module")
 def tiny_vgg() -> VGGFeatures:
     return VGGFeatures(STYLE_LAYERS, features=tiny_vgg_features(0))
@@ -68,3 +91,25 @@ def test_content_distance(tiny_vgg: VGGFeatures) -> None:
     assert 0.0 < content_distance(tiny_vgg, b, a) < content_distance(tiny_vgg, noise, a)
     with pytest.raises(ValueError):
         content_distance(tiny_vgg, a, synthetic_frame(48, 64))
+
+
+def test_precomputed_stats_give_the_same_distances(tiny_vgg: VGGFeatures) -> None:
+    photo = synthetic_frame(64, 64, seed=7)
+    painting = synthetic_frame(48, 80, seed=8)
+    out = np.clip(photo.astype(np.int16) + 30, 0, 255).astype(np.uint8)
+    s_photo, s_painting, s_out = vgg_stats(tiny_vgg, photo), vgg_stats(tiny_vgg, painting), vgg_stats(tiny_vgg, out)
+    assert gram_distance(s_out, s_painting) == pytest.approx(style_distance(tiny_vgg, out, painting), rel=1e-6)
+    # Independently: the sum over all four style layers of the Gram MSEs.
+    def feats(image: np.ndarray) -> dict[str, torch.Tensor]:
+        return tiny_vgg(torch.from_numpy(image[:, :, ::-1].transpose(2, 0, 1).copy()).float()[None])
+
+    fo, fp = feats(out), feats(painting)
+    expected = sum(torch.mean((gram_matrix(fo[layer]) - gram_matrix(fp[layer])) ** 2).item() for layer in STYLE_LAYERS)
+    assert gram_distance(s_out, s_painting) == pytest.approx(expected, rel=1e-5)
+    assert gram_distance(s_out, s_painting) != pytest.approx(gram_distance(s_photo, s_painting), rel=1e-3)
+    assert feature_distance(s_out, s_photo) == pytest.approx(content_distance(tiny_vgg, out, photo), rel=1e-6)
+    assert feature_distance(s_out, s_photo) > 0.0
+    with pytest.raises(ValueError):
+        feature_distance(s_out, s_painting)  # sizes differ
+    with pytest.raises(ValueError):
+        feature_distance(vgg_stats(tiny_vgg, photo, content_layer=None), s_out)

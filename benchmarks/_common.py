@@ -1,0 +1,92 @@
+"""What the style benchmarks share: the styles to evaluate, the photos, the panning clip, grid cells and rows.
+
+Imported by ``benchmarks/styles_report.py`` and ``benchmarks/peer_compare.py`` (run as scripts, so
+this folder is first on ``sys.path``). All images are (H, W, 3) uint8 BGR.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from stylecam.errors import StylecamError
+from stylecam.imageio import read_image
+from stylecam.quality import panning_clip
+from stylecam.styles import Style, StyleLibrary
+
+LICENSED = ("skimage_astronaut.png", "mpl_grace_hopper.jpg", "skimage_coffee.png", "sklearn_china.jpg")
+"""Content photos that are clearly licensed for docs (see ../shared/README.md)."""
+PHOTO_SUFFIXES = (".jpg", ".png")
+CLIP_PHOTO = "skimage_astronaut.png"
+CLIP_FRAMES = 8
+CLIP_SHIFT = 4
+CLIP_SIZE = (240, 320)
+"""The panning clip of the flicker figures: (height, width)."""
+
+
+def fit(image: np.ndarray, long_side: int) -> np.ndarray:
+    """``image`` resized (area filter) so that its long side is ``long_side``."""
+    h, w = image.shape[:2]
+    s = long_side / max(h, w)
+    return cv2.resize(image, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
+
+
+def cell(image: np.ndarray, height: int) -> np.ndarray:
+    """``image`` resized (area filter) to ``height`` pixels high, keeping its aspect."""
+    h, w = image.shape[:2]
+    return cv2.resize(image, (round(w * height / h), height), interpolation=cv2.INTER_AREA)
+
+
+def load_styles(folder: Path | None) -> list[Style]:
+    """The style files in ``folder``, or the bundled styles when None; StylecamError when there are none."""
+    if folder is None:
+        styles = [s for s in StyleLibrary().styles if s.location == "bundled"]
+    else:
+        if not folder.is_dir():
+            raise StylecamError(f"style folder not found: {folder}")
+        styles = StyleLibrary([(folder, "file")]).styles
+    if not styles:
+        raise StylecamError(f"no style files found in {folder if folder is not None else 'the bundled styles'}")
+    return styles
+
+
+def load_photos(folder: Path) -> dict[str, np.ndarray]:
+    """File name -> image for the .jpg/.png files of ``folder``, sorted by name; StylecamError when there are none."""
+    if not folder.is_dir():
+        raise StylecamError(f"content folder not found: {folder}")
+    photos = {p.name: read_image(p) for p in sorted(folder.iterdir()) if p.suffix.lower() in PHOTO_SUFFIXES}
+    if not photos:
+        raise StylecamError(f"no .jpg or .png photos in {folder}")
+    return photos
+
+
+def clip_for(photos: dict[str, np.ndarray]) -> list[np.ndarray]:
+    """The flicker clip: :data:`CLIP_FRAMES` frames of :data:`CLIP_SIZE` panning over the astronaut (else the first photo)."""
+    source = photos.get(CLIP_PHOTO, next(iter(photos.values())))
+    return panning_clip(source, frames=CLIP_FRAMES, shift_px=CLIP_SHIFT, size=CLIP_SIZE)
+
+
+def stack_rows(rows: list[np.ndarray], *, gap: int = 4) -> np.ndarray:
+    """Rows of cells (each (h_i, w_i, 3) uint8) one under the other, padded white on the right to one width."""
+    width = max(r.shape[1] for r in rows)
+    padded = [np.pad(r, ((0, gap), (0, width - r.shape[1]), (0, 0)), constant_values=255) for r in rows]
+    return np.concatenate(padded, axis=0)
+
+
+def write_jpeg(path: Path, image: np.ndarray, quality: int = 85) -> None:
+    """Write ``image`` as a JPEG; StylecamError when it cannot be written."""
+    if not cv2.imwrite(str(path), image, [cv2.IMWRITE_JPEG_QUALITY, quality]):
+        raise StylecamError(f"cannot write {path}")
+
+
+def run_cli(main: Callable[[], int]) -> int:
+    """``main()``, with a StylecamError or OSError reported as one line on stderr and exit status 1."""
+    try:
+        return main()
+    except (StylecamError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
