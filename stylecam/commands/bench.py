@@ -14,7 +14,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p = sub.add_parser("bench", help="measure the live frame rate on this machine")
     which = p.add_mutually_exclusive_group()
     which.add_argument("--style", help="style name or .onnx file to time")
-    which.add_argument("--arch", choices=("full", "lite"), help="time an untrained network of this architecture")
+    which.add_argument("--arch", choices=("full", "lite", "live"), help="time an untrained network of this architecture")
     p.add_argument("--size", default="640x480", help="frame size WxH (default 640x480)")
     p.add_argument("--frames", type=int, default=100, help="frames to time (default 100)")
     p.add_argument("--provider", choices=PROVIDER_CHOICES, default="auto")
@@ -34,7 +34,7 @@ def main(args: argparse.Namespace) -> int:
     if not 0 < args.scale <= 1:
         raise StylecamError(f"--scale must be in (0, 1] (got {args.scale:g})")
     style = StyleLibrary().get(args.style) if args.style else None
-    arch = None if style is not None else (args.arch or "lite")
+    arch = None if style is not None else (args.arch or "live")
     result = run_bench(
         style=style, arch=arch, width=width, height=height, frames=args.frames,
         provider=args.provider, scale=args.scale, source=args.source,
