@@ -84,7 +84,9 @@ def test_style_moves_photos_towards_its_painting(library: StyleLibrary, vgg: VGG
         # ... and far from a flat image: real texture and structure remain.
         assert out.reshape(-1, 3).std(axis=0).min() > 10.0
         gy, gx = np.gradient(out.mean(axis=2))
-        assert np.hypot(gx, gy).mean() > 3.0
+        # The live styles paint at half resolution and are smooth (mean gradient 2.7-6 levels/px
+        # on these photos); a flat image scores 0, the coffee photo blurred with sigma 8 px 1.7.
+        assert np.hypot(gx, gy).mean() > 2.0
         before.append(style_distance(vgg, photo, painting))
         after.append(style_distance(vgg, out, painting))
     # Closer in style (VGG Gram distance) to the painting, on average over the photos.

@@ -88,7 +88,9 @@ def test_config_json_round_trip_and_presets() -> None:
     cfg = preset("full", style="s.jpg", dataset="d", name="n", iters=7)
     assert cfg.arch == "full" and cfg.iters == 7 and cfg.preset == "full"
     assert TrainConfig.from_json(cfg.to_json()) == cfg
-    assert preset("quick", name="x").arch == "lite"
+    quick = preset("quick", name="x")
+    assert (quick.arch, quick.base, quick.tune) == ("live", "bundled", "norms")
+    assert preset("lite", name="x").arch == "lite"
     assert set(PRESETS) == {"quick", "full"}
 
 

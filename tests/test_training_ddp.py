@@ -26,7 +26,7 @@ from .helpers import write_photo_folder
 REPO = Path(__file__).resolve().parent.parent
 
 SETTINGS = dict(
-    size=48, style_size=64, min_image_side=32, log_every=1, preview_every=1, checkpoint_every=1,
+    arch="lite", size=48, style_size=64, min_image_side=32, log_every=1, preview_every=1, checkpoint_every=1,
     content_weight=1.0, style_weight=2000.0, tv_weight=1e-3,
 )  # fmt: skip
 """Shared by the ranks and the single-process runs."""

@@ -29,7 +29,8 @@ class CameraSource(FrameSource):
         ok, first = False, None
         with opencv_quiet():  # an absent index: one warning per backend tried; we say it in one line below
             cap = cv2.VideoCapture(index)
-            if cap.isOpened():
+            opened = cap.isOpened()  # before the first read: a failed read may close the capture
+            if opened:
                 if width:
                     cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
                 if height:
@@ -37,7 +38,7 @@ class CameraSource(FrameSource):
                 if fps:
                     cap.set(cv2.CAP_PROP_FPS, fps)
                 ok, first = cap.read()
-        if not cap.isOpened():
+        if not opened:
             cap.release()
             raise SourceError(f"camera {index} cannot be opened (not connected, or in use by another program)")
         if not ok or first is None:
