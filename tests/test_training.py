@@ -91,7 +91,7 @@ def test_config_json_round_trip_and_presets() -> None:
     quick = preset("quick", name="x")
     assert (quick.arch, quick.base, quick.tune) == ("live", "bundled", "norms")
     assert preset("lite", name="x").arch == "lite"
-    assert set(PRESETS) == {"quick", "full"}
+    assert set(PRESETS) == {"quick", "cpu", "base", "lite", "full"}
 
 
 @pytest.mark.parametrize(
