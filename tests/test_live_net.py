@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import onnxruntime as ort
 import pytest
@@ -109,3 +110,38 @@ def test_onnx_export_keeps_the_contract_on_odd_sizes(tmp_path) -> None:
         assert got.dtype == np.uint8 and got.shape == frames.shape
         assert np.abs(got.astype(int) - ref.astype(int)).max() <= 2
         assert np.abs(got.astype(int) - frames.astype(int)).mean() > 5  # it is not the identity
+
+
+def _pan_flicker(net: LiveNet, frame: np.ndarray, style: int) -> float:
+    """Flicker of ``net`` (style row ``style``) on a 6-frame clip panning 4 px a frame over ``frame``."""
+    from stylecam.quality import flicker_of_outputs, panning_clip
+
+    clip = panning_clip(frame, frames=6, shift_px=4, size=(96, 128))
+    outs = []
+    with torch.no_grad():
+        for f in clip:
+            x = torch.from_numpy(np.ascontiguousarray(f.transpose(2, 0, 1))).float()[None]
+            outs.append((net(x, net.style_mix([style])).clamp(0, 255)[0].permute(1, 2, 0).numpy() + 0.5).astype(np.uint8))
+    return flicker_of_outputs(outs, 4)
+
+
+def test_layout_2_follows_a_sub_cell_pan_better_than_layout_1_with_the_same_weights() -> None:
+    from stylecam.nets.live import upgrade_layout
+    from stylecam.training.base_net import load_base
+
+    trained = load_base("bundled").net.eval()  # real weights: a random net paints no strokes to flicker
+    plain = LiveNet(trained.n_styles, layout=1).eval()
+    plain.load_state_dict(trained.state_dict())
+    smooth = upgrade_layout(plain).eval()
+    assert smooth.layout == 2 and plain.layout == 1
+    frame = cv2.resize(synthetic_frame(120, 160, seed=5), (320, 240), interpolation=cv2.INTER_CUBIC)
+    for style in (0, 3):
+        assert _pan_flicker(smooth, frame, style) < 0.8 * _pan_flicker(plain, frame, style)
+
+
+def test_layouts_share_parameters_and_unknown_layouts_are_refused() -> None:
+    one, two = LiveNet(2, layout=1), LiveNet(2, layout=2)
+    assert {k: v.shape for k, v in one.state_dict().items()} == {k: v.shape for k, v in two.state_dict().items()}
+    assert LiveNet(2).layout == 2 and LiveNet(2).single_style(1).layout == 2 and one.single_style(0).layout == 1
+    with pytest.raises(ValueError, match="layout"):
+        LiveNet(1, layout=3)

@@ -145,3 +145,59 @@ def test_bf16_training_runs_and_follows_the_fp32_losses(tmp_path: Path, photos: 
     for key in ("content", "style"):
         assert first_bf16[key] == pytest.approx(first_fp32[key], rel=0.1)
     assert all(np.isfinite(list(losses.values())).all() for losses in runs["on"])
+
+
+def test_a_base_file_without_a_layout_is_layout_1_and_training_starts_from_it_in_layout_2(tmp_path: Path) -> None:
+    import json
+
+    from safetensors.torch import load_file, save_file
+
+    from stylecam.nets.live import LiveNet
+    from stylecam.training.checkpoint import safetensors_metadata
+
+    torch.manual_seed(0)
+    path = save_base(tmp_path / "old.safetensors", LiveNet(2, layout=1), styles=["a", "b"], train_config={})
+    meta = safetensors_metadata(path.read_bytes())
+    config = json.loads(meta["net_config"])
+    del config["layout"]  # as written before layouts existed
+    save_file(load_file(path), str(path), metadata={**meta, "net_config": json.dumps(config)})
+    base = load_base(path)
+    assert base.net.layout == 1
+    start = start_from_base(base)
+    assert start.layout == 2 and torch.equal(start.conv1.conv2d.weight, base.net.conv1.conv2d.weight)
+
+
+def test_extending_a_base_keeps_the_rows_of_known_styles_and_starts_new_ones_from_their_mean(tmp_path: Path) -> None:
+    from stylecam.nets.live import LiveNet, style_parameter_names
+    from stylecam.training.base_net import extend_base
+
+    torch.manual_seed(0)
+    net = LiveNet(2)
+    with torch.no_grad():
+        for norm in net.norms():
+            norm.weight.uniform_(0.5, 1.5)
+    base = load_base(save_base(tmp_path / "b.safetensors", net, styles=["a", "b"], train_config={}))
+    grown = extend_base(base, ["b", "new", "a"])
+    assert grown.n_styles == 3
+    old, new = base.net.state_dict(), grown.state_dict()
+    for key in style_parameter_names(grown):
+        assert torch.equal(new[key][0], old[key][1]) and torch.equal(new[key][2], old[key][0])
+        assert torch.allclose(new[key][1], old[key].mean(0))
+    assert torch.equal(new["conv2.conv2d.weight"], old["conv2.conv2d.weight"])
+
+
+def test_multi_style_training_from_a_base_starts_from_its_rows(tmp_path: Path, photos: Path, paintings: list[Path]) -> None:
+    from stylecam.nets.live import LiveNet
+
+    torch.manual_seed(2)
+    names = [p.stem for p in paintings[:2]]
+    start = LiveNet(2)
+    with torch.no_grad():
+        for norm in start.norms():
+            norm.weight.uniform_(0.5, 1.5)
+    base_path = save_base(tmp_path / "b.safetensors", start, styles=names, train_config={})
+    cfg = live_config(paintings[0], photos, styles=(str(paintings[1]),), base=str(base_path), iters=1, lr=1e-9)
+    result = train(cfg, out_dir=tmp_path / "out", perceptual=tiny_vgg_features())
+    # lr ~0: one step leaves the base's weights as they were, rows included
+    assert torch.allclose(result.net.norm1.weight, start.norm1.weight, atol=1e-6)
+    assert torch.allclose(result.net.conv1.conv2d.weight, start.conv1.conv2d.weight, atol=1e-6)

@@ -1,7 +1,8 @@
 """The ``live`` base network file: a multi-style network that new styles are fine-tuned from.
 
 One safetensors file, self-describing: tensors are the network's state dict; metadata holds
-``format``, ``arch`` (``live``), ``net_config`` (JSON: n_styles, width, blocks), ``styles`` (JSON
+``format``, ``arch`` (``live``), ``net_config`` (JSON: n_styles, width, blocks, layout; a file
+without ``layout`` is layout 1, see :mod:`stylecam.nets.live`), ``styles`` (JSON
 list of the style names, in gamma/beta row order) and ``train_config`` (JSON). The bundled base
 (``stylecam/assets/live_base.safetensors``) is the network of the bundled styles, so that
 ``stylecam train`` and the window's "New style…" start from it offline.
@@ -23,7 +24,7 @@ from safetensors.torch import save as st_save
 import stylecam
 from stylecam.atomic import atomic_write_bytes
 from stylecam.errors import StylecamError
-from stylecam.nets.live import LiveNet
+from stylecam.nets.live import DEFAULT_LAYOUT, LAYOUTS, LiveNet, style_parameter_names, upgrade_layout
 from stylecam.training.checkpoint import safetensors_metadata
 
 FORMAT = "stylecam-live-base/1"
@@ -80,7 +81,10 @@ def load_base(spec: str | os.PathLike[str]) -> BaseNet:
         raise StylecamError(f"{path} is not a stylecam base network (format {meta.get('format')!r})")
     try:
         config = json.loads(meta["net_config"])
-        net = LiveNet(int(config["n_styles"]), width=int(config["width"]), blocks=int(config["blocks"]))
+        layout = int(config.get("layout", 1))
+        if layout not in LAYOUTS:
+            raise ValueError(f"unknown layout {layout}")
+        net = LiveNet(int(config["n_styles"]), width=int(config["width"]), blocks=int(config["blocks"]), layout=layout)
         net.load_state_dict(tensors)
         styles = list(json.loads(meta["styles"]))
         train_config = json.loads(meta.get("train_config", "{}"))
@@ -103,11 +107,33 @@ def base_from_checkpoint(path: str | os.PathLike[str]) -> BaseNet:
     return BaseNet(net=net, styles=[Path(p).stem for p in images], train_config={**config.to_dict(), "steps_done": ckpt.step})
 
 
+def current_layout(net: LiveNet) -> LiveNet:
+    """``net`` in the layout the trainer trains (:data:`~stylecam.nets.live.DEFAULT_LAYOUT`), upgraded if older."""
+    return net if net.layout == DEFAULT_LAYOUT else upgrade_layout(net)
+
+
 def start_from_base(base: BaseNet, *, style_image_mix: list[float] | None = None) -> LiveNet:
     """A one-style network with the base's shared weights and, as its starting gamma/beta, the mean
     of the base's styles (or the given mix): the start of a fine-tune."""
     weights = style_image_mix if style_image_mix is not None else [1.0] * base.net.n_styles
-    return base.net.single_style(weights)
+    return current_layout(base.net.single_style(weights))
+
+
+def extend_base(base: BaseNet, styles: list[str]) -> LiveNet:
+    """A network of ``len(styles)`` styles with the base's shared weights: the gamma/beta row of a
+    style the base knows (by name) is copied, a new style starts from the mean of the base's rows.
+
+    The start of a multi-style training from a base (e.g. retraining the bundled styles, or the
+    bundled six plus more).
+    """
+    src = current_layout(base.net)
+    net = LiveNet(len(styles), width=src.config["width"], blocks=src.config["blocks"], layout=src.layout)
+    state = {k: v.clone() for k, v in src.state_dict().items()}
+    for key in style_parameter_names(src):
+        table = state[key]
+        state[key] = torch.stack([table[base.styles.index(s)] if s in base.styles else table.mean(0) for s in styles])
+    net.load_state_dict(state)
+    return net
 
 
 def freeze_all_but_norms(net: LiveNet) -> list[torch.nn.Parameter]:

@@ -43,7 +43,7 @@ from stylecam.perceptual import VGGFeatures, load_vgg16_weights, make_vgg16_feat
 from stylecam.perceptual.losses import ContentLoss, StyleLoss, total_variation
 from stylecam.styles import StyleInfo, check_style_name, export_style
 from stylecam.nets.live import LiveNet
-from stylecam.training.base_net import freeze_all_but_norms, load_base, save_base, start_from_base
+from stylecam.training.base_net import extend_base, freeze_all_but_norms, load_base, save_base, start_from_base
 from stylecam.training.checkpoint import CHECKPOINT_NAME, load_checkpoint, restore_rng, save_checkpoint
 from stylecam.training.config import RESUME_KEYS, TrainConfig
 from stylecam.training.data import PhotoStream, StreamSampler, collate, preview_photo, scan_photos, to_tensor
@@ -181,6 +181,17 @@ def learning_rate(config: TrainConfig, step: int) -> float:
     return config.lr * (0.1 + 0.45 * (1.0 + math.cos(math.pi * step / config.iters)))
 
 
+def _initial_net(config: TrainConfig, n_styles: int) -> nn.Module:
+    """The network a run starts from: fresh, or from ``config.base`` (one style: the mean of its
+    styles; several: its rows for the styles it knows by name, see :func:`extend_base`)."""
+    if not config.base:
+        return build_net(config.arch, n_styles=n_styles)
+    base = load_base(config.base)
+    if n_styles == 1:
+        return start_from_base(base)
+    return extend_base(base, [Path(p).stem for p in (config.style, *config.styles)])
+
+
 def _write_preview(net: nn.Module, photo: torch.Tensor, path: Path, n_styles: int) -> None:
     """The fixed preview photo stylized (one panel per style, side by side) as a JPEG."""
     with torch.no_grad():
@@ -274,7 +285,7 @@ def _run(
         torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
     np.random.seed(config.seed % 2**32)
-    net = start_from_base(load_base(config.base)) if config.base else build_net(config.arch, n_styles=n_styles)
+    net = _initial_net(config, n_styles)
     net = net.to(device, memory_format=memory_format)
     trainable = freeze_all_but_norms(net) if config.tune == "norms" else list(net.parameters())  # type: ignore[arg-type]
     optimizer = torch.optim.Adam(trainable, lr=config.lr)
