@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 
+from stylecam import accel
 from stylecam.errors import StylecamError, WeightsError
 from stylecam.perceptual.losses import gram_matrix
 from stylecam.snapshot import (
@@ -42,8 +43,17 @@ def _one_torch_thread() -> Iterator[None]:
     yield
     torch.set_num_threads(before)
 
+
+@pytest.fixture(autouse=True)
+def _float32_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``bf16="auto"`` means float32 here, as on a CPU without bf16: the results of these tests must
+    not depend on the machine (L-BFGS amplifies bf16's rounding). The bf16 tests ask for it."""
+    monkeypatch.setattr(accel, "cpu_bf16_is_fast", lambda: False)
+
+
 # The tiny random VGG's activations are far smaller than the real one's: weight the style up.
-FAST = GatysConfig(size=64, steps=12, scales=1, style_weight=1e4, tv_weight=0.0, preview_every=4)
+# No early stop and no timed previews: these tests count steps and previews.
+FAST = GatysConfig(size=64, steps=12, scales=1, style_weight=1e4, tv_weight=0.0, preview_every=4, stop_tolerance=0.0, preview_seconds=1e9)
 
 
 def stripes(height: int = 64, width: int = 64) -> np.ndarray:
@@ -234,7 +244,7 @@ def test_device_resolution() -> None:
 
 # --- DeepDream ---------------------------------------------------------------------------------
 
-DREAM = DreamConfig(layer="relu3_3", octaves=2, steps=4, jitter=4, preview_every=2)
+DREAM = DreamConfig(layer="relu3_3", octaves=2, steps=4, jitter=4, preview_every=2, preview_seconds=1e9)
 
 
 def test_dream_changes_the_image_and_the_objective_rises() -> None:
