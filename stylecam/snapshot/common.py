@@ -194,6 +194,10 @@ def resize_tensor(images: torch.Tensor, height: int, width: int) -> torch.Tensor
     return F.interpolate(images, size=(height, width), mode="bilinear", align_corners=False, antialias=shrink)
 
 
+_clock = time.monotonic
+"""The Reporter's clock (tests replace it)."""
+
+
 class Reporter:
     """Sends :class:`Progress` to the callback, with previews every ``preview_every`` steps and
     at least every ``preview_seconds`` (a step at 512 px can take a second on a CPU)."""
@@ -205,7 +209,7 @@ class Reporter:
         self.preview_seconds = preview_seconds
         self.step = 0
         self.evaluations = 0
-        self._last_preview = time.monotonic()
+        self._last_preview = _clock()
 
     def advance(self, stage: str, losses: dict[str, float], image: Callable[[], np.ndarray]) -> None:
         """Count one step and report it; ``image`` (-> uint8 BGR) is called only when a preview is due."""
@@ -213,7 +217,7 @@ class Reporter:
         self.evaluations += 1
         if self.progress is None:
             return
-        now = time.monotonic()
+        now = _clock()
         due = self.step % self.preview_every == 0 or self.step >= self.total or now - self._last_preview >= self.preview_seconds
         preview = image() if due else None
         if due:
