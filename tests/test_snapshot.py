@@ -365,29 +365,25 @@ def test_dream_job_completes() -> None:
 # --- issue 12: bf16, early stopping, init image, cancel inside an evaluation ---------------------
 
 
-def test_bf16_runs_the_vgg_under_autocast_and_keeps_the_image_float32(monkeypatch: pytest.MonkeyPatch) -> None:
-    from stylecam.snapshot import common
+def test_bf16_runs_the_vgg_under_autocast_and_keeps_the_image_float32() -> None:
+    seen: list[tuple[torch.dtype, torch.dtype]] = []  # (the image fed to VGGFeatures, its first feature map)
 
-    seen: list[tuple[torch.dtype, torch.dtype]] = []
-    real = common.AutocastFeatures.forward
+    def make(layers: list[str]) -> torch.nn.Module:
+        vgg = TINY.features(layers, torch.device("cpu"))
+        vgg.register_forward_hook(lambda m, i, o: seen.append((i[0].dtype, next(iter(o.values())).dtype)))
+        return vgg
 
-    def spy(self: common.AutocastFeatures, images: torch.Tensor) -> dict[str, torch.Tensor]:
-        conv = next(m for m in self.features.modules() if isinstance(m, torch.nn.Conv2d))
-        with torch.autocast("cpu", dtype=self.dtype or torch.bfloat16, enabled=self.dtype is not None):
-            seen.append((images.dtype, conv(images[:, :, :4, :4]).dtype))
-        out = real(self, images)
-        assert all(f.dtype == torch.float32 for f in out.values())
-        return out
-
-    monkeypatch.setattr(common.AutocastFeatures, "forward", spy)
-    on = gatys(synthetic_frame(48, 64), [stripes()], config=replace(FAST, bf16="on"), perceptual=TINY, device="cpu")
+    source = PerceptualSource(make, description="recording")
+    on = gatys(synthetic_frame(48, 64), [stripes()], config=replace(FAST, bf16="on"), perceptual=source, device="cpu")
+    # the network gets the float32 image; autocast computes in bf16 inside; the features come out float32
     assert seen and all(pair == (torch.float32, torch.bfloat16) for pair in seen)
     seen.clear()
-    off = gatys(synthetic_frame(48, 64), [stripes()], config=replace(FAST, bf16="off"), perceptual=TINY, device="cpu")
+    off = gatys(synthetic_frame(48, 64), [stripes()], config=replace(FAST, bf16="off"), perceptual=source, device="cpu")
     assert seen and all(pair == (torch.float32, torch.float32) for pair in seen)
-    assert on.shape == off.shape and not np.array_equal(on, off)  # really a different arithmetic
-    dream(synthetic_frame(48, 64), config=replace(DREAM, bf16="on"), perceptual=TINY, device="cpu")
-    assert seen[-1] == (torch.float32, torch.bfloat16)
+    assert on.shape == off.shape and not np.array_equal(on, off)
+    seen.clear()
+    dream(synthetic_frame(48, 64), config=replace(DREAM, bf16="on"), perceptual=source, device="cpu")
+    assert seen and all(pair == (torch.float32, torch.bfloat16) for pair in seen)
 
 
 def test_bf16_auto_falls_back_to_float32_where_the_cpu_is_not_fast(monkeypatch: pytest.MonkeyPatch) -> None:
