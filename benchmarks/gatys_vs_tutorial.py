@@ -3,17 +3,32 @@
 The reference is the algorithm the official tutorial (advanced_source/neural_style_tutorial.py)
 describes, re-implemented here from its description: one scale, the image initialised from the
 content, ``torch.optim.LBFGS`` with default settings, the image clamped to the valid range at
-the start of every closure, and ``steps`` closure evaluations (the tutorial's ``num_steps=300``).
-It uses the SAME VGG16 weights, layers and loss weights as ours (the tutorial itself uses VGG19
-and 0-1 images; here everything is 0-255, which VGGFeatures takes), and no TV term.
+the start of every closure, and ``steps`` closure evaluations (the tutorial's ``num_steps=300``),
+in float32. It uses the SAME VGG16 weights, layers and loss weights as ours (the tutorial itself
+uses VGG19 and 0-1 images; here everything is 0-255, which VGGFeatures takes), and no TV term.
 
-Both results are then measured with the same VGG16 features at the output size:
+Ours runs in up to three variants (``--variants``):
+
+- ``default``: the library defaults (``GatysConfig()`` at ``--size``: early stop, bf16 auto,
+  start from the photo);
+- ``live``: the same, started from the live frame, i.e. the content run through a bundled style
+  network (``--live-style``, e.g. ``starry_night``; ``stylecam.engine.load_engine(..., provider="cpu")``),
+  as the window does when the snapshot's style is the live style;
+- ``old``: the previous defaults (240 steps, no early stop, float32).
+
+Every result is measured with the same float32 VGG16 features at the output size:
 content distance = MSE of the content layer's features to the content's; style distance = sum
 over the style layers of the MSE between Gram matrices (normalised by C*H*W) and the style's;
 objective = content_weight * content + style_weight * style.
 
-Usage (the figures in docs/SNAPSHOT.md come from this):
-    .venv/bin/python benchmarks/gatys_vs_tutorial.py --size 512 --fast-steps 88 --out docs --json docs/gatys_512_cpu.json
+The reference is expensive (~17 min at 512 px on 2 cores): ``--only reference --json ref.json``
+measures it once, ``--only ours --reference-json ref.json`` compares against it later (the inputs
+and size must match; they are checked).
+
+Usage (the figures in docs/SNAPSHOT.md come from these):
+    .venv/bin/python benchmarks/gatys_vs_tutorial.py --size 512 --threads 2 --only reference --json docs/gatys_512_ref.json
+    .venv/bin/python benchmarks/gatys_vs_tutorial.py --size 512 --threads 2 --only ours --live-style starry_night \\
+        --reference-json docs/gatys_512_ref.json --out docs --json docs/gatys_512_cpu.json
 """
 
 from __future__ import annotations
@@ -21,7 +36,9 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -29,10 +46,13 @@ import torch
 from stylecam.imageio import read_image, write_image
 from stylecam.perceptual import VGGFeatures
 from stylecam.snapshot import GatysConfig, PerceptualSource, Progress, gatys
-from stylecam.snapshot.gatys import scale_plan
 from stylecam.snapshot.common import fit_long_side, resize_bgr, to_image, to_tensor
+from stylecam.snapshot.gatys import scale_plan
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
+VARIANTS = ("default", "live", "old")
+OLD_DEFAULTS = {"steps": 240, "stop_tolerance": 0.0, "bf16": "off"}
+"""The library defaults before issue 12."""
 
 
 def gram(f: torch.Tensor) -> torch.Tensor:
@@ -76,6 +96,7 @@ def reference(content: np.ndarray, style: np.ndarray, vgg: VGGFeatures, cfg: Gat
 
 
 def distances(image: np.ndarray, content: np.ndarray, style: np.ndarray, vgg: VGGFeatures, cfg: GatysConfig) -> dict[str, float]:
+    """Content, style and weighted objective of ``image`` (uint8 BGR) under float32 VGG16 features."""
     dev = torch.device("cpu")
     with torch.no_grad():
         fi, fc, fs = vgg(to_tensor(image, dev)), vgg(to_tensor(content, dev)), vgg(to_tensor(style, dev))
@@ -84,23 +105,75 @@ def distances(image: np.ndarray, content: np.ndarray, style: np.ndarray, vgg: VG
     return {"content": c, "style": s, "objective": cfg.content_weight * c + cfg.style_weight * s}
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def live_frame(content: np.ndarray, style_name: str) -> np.ndarray:
+    """``content`` (uint8 BGR) through the bundled live style ``style_name`` on the CPU, as the window shows it."""
+    from stylecam.engine import load_engine
+    from stylecam.styles import StyleLibrary
+
+    return load_engine(StyleLibrary().get(style_name), provider="cpu").run(content)
+
+
+def variant_config(name: str, size: int) -> GatysConfig:
+    """The GatysConfig of variant ``name`` (see the module docstring) at ``size``."""
+    base = GatysConfig(size=size)
+    if name == "old":
+        return replace(base, **OLD_DEFAULTS)  # type: ignore[arg-type]
+    return replace(base, init="image") if name == "live" else base
+
+
+def run_ours(name: str, content: np.ndarray, style: np.ndarray, init: np.ndarray | None, source: PerceptualSource,
+             size: int) -> tuple[np.ndarray, dict[str, Any]]:  # fmt: skip
+    """One variant of ours: (result, {seconds, evaluations, stopped, plan}); prints progress every 25 steps."""
+    config = variant_config(name, size)
+    final: list[Progress] = []
+
+    def report(p: Progress) -> None:
+        if p.stopped:
+            final.append(p)
+        elif p.evaluations % 25 == 0:
+            print(f"  {name} step {p.evaluations} {p.stage}: objective {p.losses.get('total', 0):.4g}", flush=True)
+
+    t0 = time.perf_counter()
+    image = gatys(content, [style], config=config, init_image=init if name == "live" else None, perceptual=source,
+                  device="cpu", progress=report)  # fmt: skip
+    seconds = time.perf_counter() - t0
+    plan = [list(p) for p in scale_plan(*content.shape[:2], config)]
+    return image, {"seconds": seconds, "evaluations": final[-1].evaluations, "stopped": final[-1].stopped, "plan": plan}
+
+
+def parse_args() -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--content", default=str(SHARED / "images/content/skimage_astronaut.png"))
     ap.add_argument("--style", default=str(SHARED / "images/style/starry_night.jpg"))
     ap.add_argument("--vgg-weights", default=str(SHARED / "models/vgg16-imagenet-caffe.safetensors"))
     ap.add_argument("--size", type=int, default=512)
     ap.add_argument("--ref-steps", type=int, default=300)
-    ap.add_argument("--steps", type=int, default=GatysConfig().steps, help="our total steps over all scales")
-    ap.add_argument("--scales", type=int, default=GatysConfig().scales, help="0: automatic (as the default)")
-    ap.add_argument("--fast-steps", type=int, default=0, help="also run ours with this many steps (the CPU 2-minute budget)")
+    ap.add_argument("--only", choices=["both", "reference", "ours"], default="both", help="run only the reference or only ours")
+    ap.add_argument("--reference-json", default="", help="with --only ours: the reference figures of an earlier --only reference --json run")
+    ap.add_argument("--variants", default="", help=f"ours to run, comma-separated from {','.join(VARIANTS)} "
+                    "(default: default, plus live with --live-style)")  # fmt: skip
+    ap.add_argument("--live-style", default="", metavar="NAME", help="bundled style that paints the live frame for the 'live' variant")
     ap.add_argument("--json", default="", help="write the figures to this JSON file")
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
-    ap.add_argument("--out", default="", help="folder for snapshot_gatys_{ours,reference}.jpg")
+    ap.add_argument("--out", default="", help="folder for snapshot_gatys_<run>.jpg")
     args = ap.parse_args()
+    names = [v.strip() for v in args.variants.split(",") if v.strip()] or (["default", "live"] if args.live_style else ["default"])
+    bad = [v for v in names if v not in VARIANTS]
+    if bad:
+        ap.error(f"unknown variant {bad[0]!r} (choose from {', '.join(VARIANTS)})")
+    if "live" in names and not args.live_style:
+        ap.error("the 'live' variant needs --live-style NAME (a bundled style, e.g. starry_night)")
+    if args.reference_json and args.only != "ours":
+        ap.error("--reference-json goes with --only ours")
+    args.names = names if args.only != "reference" else []
+    return args
+
+
+def main() -> None:
+    args = parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    cfg = GatysConfig(size=args.size, steps=args.steps, scales=args.scales)
+    cfg = GatysConfig(size=args.size)
     source = PerceptualSource.from_weights(args.vgg_weights)
     content_raw, style_raw = read_image(args.content), read_image(args.style)
     h, w = fit_long_side(*content_raw.shape[:2], args.size)
@@ -108,50 +181,57 @@ def main() -> None:
     sh, sw = fit_long_side(*style_raw.shape[:2], round(cfg.style_scale * args.size))
     style = resize_bgr(style_raw, sh, sw)
     vgg = source.features([cfg.content_layer, *cfg.style_layers], torch.device("cpu"))
+    inputs = {"content": Path(args.content).name, "style": Path(args.style).name, "size": [w, h]}
     print(f"content {w}x{h}, style {sw}x{sh}, torch threads {torch.get_num_threads()}", flush=True)
 
-    def report(p: Progress) -> None:
-        if p.step % 25 == 0:
-            print(f"  ours step {p.step}/{p.total} {p.stage}: objective {p.losses.get('total', 0):.4g}", flush=True)
-
-    def run_ours(steps: int) -> tuple[np.ndarray, float, dict[str, float]]:
-        config = GatysConfig(size=args.size, steps=steps, scales=args.scales)
+    rows: dict[str, dict[str, Any]] = {}
+    images: dict[str, np.ndarray] = {}
+    if args.only != "ours":
         t0 = time.perf_counter()
-        image = gatys(content, [style], config=config, perceptual=source, device="cpu", progress=report)
-        seconds = time.perf_counter() - t0
-        found = distances(image, content, style, vgg, cfg)
-        print(f"ours      ({steps} steps, plan {scale_plan(h, w, config)}): {seconds:7.1f} s  {found}", flush=True)
-        return image, seconds, found
-
-    ours, t_ours, d_ours = run_ours(args.steps)
-    fast = run_ours(args.fast_steps) if args.fast_steps else None
-
-    t0 = time.perf_counter()
-    ref = reference(content, style, vgg, cfg, args.ref_steps)
-    t_ref = time.perf_counter() - t0
-    d_ref = distances(ref, content, style, vgg, cfg)
-    print(f"reference ({args.ref_steps} L-BFGS evaluations, one scale): {t_ref:7.1f} s  {d_ref}", flush=True)
-    rows = {"reference": (t_ref, d_ref), "ours": (t_ours, d_ours)}
-    if fast is not None:
-        rows["ours_fast"] = fast[1:]
-    for name, (seconds, found) in rows.items():
-        print(
-            f"{name:10s} time ratio {seconds / t_ref:.2f}; style ratio {found['style'] / d_ref['style']:.2f}; "
-            f"content ratio {found['content'] / d_ref['content']:.2f}; objective ratio {found['objective'] / d_ref['objective']:.2f}"
-        )
+        images["reference"] = reference(content, style, vgg, cfg, args.ref_steps)
+        rows["reference"] = {"seconds": time.perf_counter() - t0, "evaluations": args.ref_steps, "stopped": "fixed steps"}
+    elif args.reference_json:
+        earlier = json.loads(Path(args.reference_json).read_text())
+        if earlier.get("inputs") != inputs:
+            raise SystemExit(f"error: {args.reference_json} was measured on {earlier.get('inputs')}, not {inputs}")
+        rows["reference"] = earlier["runs"]["reference"]
+    init = live_frame(content, args.live_style) if "live" in args.names else None
+    if init is not None:
+        rows["live_frame"] = {"seconds": 0.0, "evaluations": 0, "stopped": f"the live style {args.live_style!r}"}
+        images["live_frame"] = init
+    for name in args.names:
+        images[name], rows[name] = run_ours(name, content, style, init, source, args.size)
+    for name, row in rows.items():
+        if name in images:
+            row.update(distances(images[name], content, style, vgg, cfg))
+        print(f"{name:10s} {row['seconds']:7.1f} s  {row['evaluations']:4d} steps  content {row['content']:9.0f}  "
+              f"style {row['style']:7.0f}  objective {row['objective']:9.0f}  ({row.get('stopped', '')})")  # fmt: skip
+    ref = rows.get("reference")
+    if ref is not None:
+        for name, row in rows.items():
+            if name != "reference":
+                row["ratios"] = {k: row[k] / ref[k] for k in ("seconds", "content", "style", "objective") if ref[k]}
+                r = row["ratios"]
+                print(f"{name:10s} vs reference: time {r.get('seconds', 0):.2f}x, content {r['content']:.2f}x, "
+                      f"style {r['style']:.2f}x, objective {r['objective']:.2f}x")  # fmt: skip
     if args.json:
-        record = {
-            "size": [w, h], "threads": torch.get_num_threads(), "ref_steps": args.ref_steps, "steps": args.steps,
-            "fast_steps": args.fast_steps,
-            "runs": {name: {"seconds": round(seconds, 1), **{k: round(v, 2) for k, v in found.items()}} for name, (seconds, found) in rows.items()},
-        }
+        record = {"inputs": inputs, "threads": torch.get_num_threads(), "ref_steps": args.ref_steps, "defaults": str(cfg),
+                  "live_style": args.live_style, "runs": _rounded(rows)}  # fmt: skip
         Path(args.json).write_text(json.dumps(record, indent=1) + "\n")
     if args.out:
-        out = Path(args.out)
-        write_image(out / "snapshot_gatys_ours.jpg", ours)
-        write_image(out / "snapshot_gatys_reference.jpg", ref)
-        if fast is not None:
-            write_image(out / "snapshot_gatys_ours_fast.jpg", fast[0])
+        for name, image in images.items():
+            write_image(Path(args.out) / f"snapshot_gatys_{name}.jpg", image)
+
+
+def _rounded(value: Any) -> Any:
+    """Floats rounded to 3 decimals, recursively (the JSON stays readable)."""
+    if isinstance(value, float):
+        return round(value, 3)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value
 
 
 if __name__ == "__main__":

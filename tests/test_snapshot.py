@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 
+from stylecam import accel
 from stylecam.errors import StylecamError, WeightsError
 from stylecam.perceptual.losses import gram_matrix
 from stylecam.snapshot import (
@@ -42,8 +43,17 @@ def _one_torch_thread() -> Iterator[None]:
     yield
     torch.set_num_threads(before)
 
+
+@pytest.fixture(autouse=True)
+def _float32_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``bf16="auto"`` means float32 here, as on a CPU without bf16: the results of these tests must
+    not depend on the machine (L-BFGS amplifies bf16's rounding). The bf16 tests ask for it."""
+    monkeypatch.setattr(accel, "cpu_bf16_is_fast", lambda: False)
+
+
 # The tiny random VGG's activations are far smaller than the real one's: weight the style up.
-FAST = GatysConfig(size=64, steps=12, scales=1, style_weight=1e4, tv_weight=0.0, preview_every=4)
+# No early stop and no timed previews: these tests count steps and previews.
+FAST = GatysConfig(size=64, steps=12, scales=1, style_weight=1e4, tv_weight=0.0, preview_every=4, stop_tolerance=0.0, preview_seconds=1e9)
 
 
 def stripes(height: int = 64, width: int = 64) -> np.ndarray:
@@ -234,7 +244,7 @@ def test_device_resolution() -> None:
 
 # --- DeepDream ---------------------------------------------------------------------------------
 
-DREAM = DreamConfig(layer="relu3_3", octaves=2, steps=4, jitter=4, preview_every=2)
+DREAM = DreamConfig(layer="relu3_3", octaves=2, steps=4, jitter=4, preview_every=2, preview_seconds=1e9)
 
 
 def test_dream_changes_the_image_and_the_objective_rises() -> None:
@@ -350,3 +360,196 @@ def test_dream_job_completes() -> None:
     job.start()
     assert job.join(timeout=30)
     assert job.error is None and job.result is not None and job.result.shape == (48, 64, 3)
+
+
+# --- issue 12: bf16, early stopping, init image, cancel inside an evaluation ---------------------
+
+
+def test_bf16_runs_the_vgg_under_autocast_and_keeps_the_image_float32() -> None:
+    seen: list[tuple[torch.dtype, torch.dtype]] = []  # (the image fed to VGGFeatures, its first feature map)
+
+    def make(layers: list[str]) -> torch.nn.Module:
+        vgg = TINY.features(layers, torch.device("cpu"))
+        vgg.register_forward_hook(lambda m, i, o: seen.append((i[0].dtype, next(iter(o.values())).dtype)))
+        return vgg
+
+    source = PerceptualSource(make, description="recording")
+    on = gatys(synthetic_frame(48, 64), [stripes()], config=replace(FAST, bf16="on"), perceptual=source, device="cpu")
+    # the network gets the float32 image; autocast computes in bf16 inside; the features come out float32
+    assert seen and all(pair == (torch.float32, torch.bfloat16) for pair in seen)
+    seen.clear()
+    off = gatys(synthetic_frame(48, 64), [stripes()], config=replace(FAST, bf16="off"), perceptual=source, device="cpu")
+    assert seen and all(pair == (torch.float32, torch.float32) for pair in seen)
+    assert on.shape == off.shape and not np.array_equal(on, off)
+    seen.clear()
+    dream(synthetic_frame(48, 64), config=replace(DREAM, bf16="on"), perceptual=source, device="cpu")
+    assert seen and all(pair == (torch.float32, torch.bfloat16) for pair in seen)
+
+
+def test_bf16_auto_falls_back_to_float32_where_the_cpu_is_not_fast(monkeypatch: pytest.MonkeyPatch) -> None:
+    from stylecam.snapshot.common import autocast_features
+
+    cpu = torch.device("cpu")
+    monkeypatch.setattr(accel, "cpu_bf16_is_fast", lambda: False)
+    assert autocast_features(torch.nn.Identity(), "auto", cpu).dtype is None
+    monkeypatch.setattr(accel, "cpu_bf16_is_fast", lambda: True)
+    assert autocast_features(torch.nn.Identity(), "auto", cpu).dtype is torch.bfloat16
+    assert autocast_features(torch.nn.Identity(), "off", cpu).dtype is None
+    # With the probe saying no, auto is exactly the float32 run.
+    monkeypatch.setattr(accel, "cpu_bf16_is_fast", lambda: False)
+    auto = gatys(synthetic_frame(48, 64), [stripes()], config=replace(FAST, bf16="auto"), perceptual=TINY, device="cpu")
+    off = gatys(synthetic_frame(48, 64), [stripes()], config=replace(FAST, bf16="off"), perceptual=TINY, device="cpu")
+    assert np.array_equal(auto, off)
+
+
+def test_plateau_stops_on_a_plateau_and_not_before() -> None:
+    from stylecam.snapshot.gatys import Plateau
+
+    falling = Plateau(tolerance=0.01, window=5)
+    assert not any(falling.update(100.0 * 0.99**i) for i in range(200))  # 1 % a step: 5 % a window
+    flat = Plateau(tolerance=0.01, window=5)
+    values = [100.0 * 0.9**i for i in range(10)] + [100.0 * 0.9**9] * 10
+    stops = [flat.update(v) for v in values]
+    assert stops.index(True) == 9 + 5  # five evaluations after the last improvement, not one earlier
+    slow = Plateau(tolerance=0.01, window=5)
+    assert [slow.update(100.0 - 0.1 * i) for i in range(7)] == [False] * 5 + [True, True]  # 0.5 % per window
+    never = Plateau(tolerance=0.0, window=1)
+    assert not any(never.update(1.0) for _ in range(50))
+
+
+def test_gatys_stops_early_on_a_flat_objective_and_runs_the_cap_on_a_falling_one() -> None:
+    reports: list[Progress] = []
+    # Content init, no style, no TV: the objective is 0 from the start, a plateau at once.
+    flat = replace(FAST, steps=40, style_weight=0.0, stop_tolerance=0.01, stop_window=6)
+    gatys(synthetic_frame(48, 64), [stripes()], config=flat, perceptual=TINY, device="cpu", progress=reports.append)
+    final = reports[-1]
+    assert final.evaluations == 7 and final.step == final.total == 40
+    assert final.stopped == "scale 1/1 (64x48): plateau after 7/40 steps"
+    reports.clear()
+    falling = replace(FAST, steps=10, stop_tolerance=1e-6, stop_window=3)
+    gatys(synthetic_frame(48, 64), [stripes()], config=falling, perceptual=TINY, device="cpu", progress=reports.append)
+    assert reports[-1].evaluations == 10 and "step cap after 10/10" in reports[-1].stopped
+
+
+def test_each_scale_stops_on_its_own_and_the_bar_jumps_to_its_share() -> None:
+    reports: list[Progress] = []
+    cfg = GatysConfig(size=128, steps=40, scales=2, style_weight=0.0, tv_weight=0.0, stop_window=4, preview_seconds=1e9)
+    gatys(synthetic_frame(60, 80), [stripes()], config=cfg, perceptual=TINY, device="cpu", progress=reports.append)
+    assert reports[-1].stopped == "scale 1/2 (64x48): plateau after 5/30 steps; scale 2/2 (128x96): plateau after 5/10 steps"
+    fine = [r for r in reports[:-1] if r.stage.startswith("scale 2/2")]
+    assert [r.step for r in fine] == [31, 32, 33, 34, 35] and [r.evaluations for r in fine] == [6, 7, 8, 9, 10]
+
+
+def test_init_image_is_the_start_and_changes_the_result() -> None:
+    content = synthetic_frame(48, 64, seed=3)
+    painted = green_noise(30, 50, seed=4)  # any size: resized to each scale
+    first: list[np.ndarray] = []
+    cfg = replace(FAST, init="image", steps=6, preview_every=1)
+    from_image = gatys(content, [stripes()], config=cfg, init_image=painted, perceptual=TINY, device="cpu",
+                       progress=lambda p: first.append(p.preview) if p.preview is not None else None)  # fmt: skip
+    from_content = gatys(content, [stripes()], config=replace(cfg, init="content"), perceptual=TINY, device="cpu")
+    assert not np.array_equal(from_image, from_content)
+    green = cv2.resize(painted, (64, 48), interpolation=cv2.INTER_CUBIC)
+    # After one L-BFGS step the image is still close to where it started: the green picture, not the photo.
+    d_green = np.abs(first[0].astype(int) - green.astype(int)).mean()
+    d_photo = np.abs(first[0].astype(int) - content.astype(int)).mean()
+    assert d_green < d_photo / 2
+    # The photo stays the content target: the content loss is not measured against the init image.
+    again = gatys(content, [stripes()], config=replace(cfg, style_weight=0.0), init_image=content, perceptual=TINY, device="cpu")
+    assert np.abs(again.astype(int) - content.astype(int)).mean() < 1.0
+
+
+def test_init_image_on_the_finer_scales_brings_its_own_detail() -> None:
+    content = synthetic_frame(60, 80, seed=3)
+    painted = stripes(96, 128)  # fine horizontal stripes the 64 px scale cannot carry
+    cfg = GatysConfig(size=128, steps=2, scales=2, style_weight=0.0, tv_weight=0.0, init="image", stop_tolerance=0.0, preview_every=1, preview_seconds=1e9)
+    previews: list[Progress] = []
+    gatys(content, [stripes()], config=cfg, init_image=painted, perceptual=TINY, device="cpu", progress=previews.append)
+    start_fine = next(p.preview for p in previews if p.stage.startswith("scale 2/2") and p.preview is not None)
+    rows = start_fine[:, :, 2].astype(float).mean(axis=1)  # red rows vs blue rows
+    assert np.abs(np.diff(rows)).mean() > 20  # the stripes are there at full size
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "init_image", "words"),
+    [
+        ({"init": "image"}, None, "needs an init image"),
+        ({"init": "content"}, np.zeros((8, 8, 3), np.uint8), "init is 'content'"),
+        ({"init": "image"}, np.zeros((8, 8), np.uint8), "init image"),
+    ],
+)
+def test_bad_init_image_use_is_a_one_line_error(kwargs: dict, init_image: np.ndarray | None, words: str) -> None:
+    with pytest.raises(SnapshotError) as info:
+        gatys(synthetic_frame(48, 64), [stripes()], config=replace(FAST, **kwargs), init_image=init_image, perceptual=TINY, device="cpu")
+    assert words in str(info.value) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"init": "photo"}, {"bf16": "yes"}, {"stop_tolerance": -0.1}, {"stop_tolerance": 1.0}, {"stop_window": 0}, {"preview_seconds": 0}],
+)
+def test_bad_new_gatys_options_raise_one_line_errors(kwargs: dict) -> None:
+    with pytest.raises(SnapshotError) as info:
+        GatysConfig(**kwargs)
+    assert next(iter(kwargs)) in str(info.value) and "\n" not in str(info.value)
+
+
+def test_previews_come_at_least_every_preview_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
+    from stylecam.snapshot import common
+
+    clock = [0.0]
+
+    def tick() -> float:
+        clock[0] += 0.3  # every reading of the clock: 0.3 s of "work"
+        return clock[0]
+
+    monkeypatch.setattr(common, "_clock", tick)
+    reports: list[Progress] = []
+    cfg = replace(FAST, preview_every=1000, preview_seconds=1.0)
+    gatys(synthetic_frame(48, 64), [stripes()], config=cfg, perceptual=TINY, device="cpu", progress=reports.append)
+    with_preview = [r.step for r in reports[:-1] if r.preview is not None]
+    assert with_preview == [4, 8, 12]  # 1.2 s after the start, then 1.2 s after each preview
+
+
+def test_cancel_inside_an_evaluation_stops_within_a_layer() -> None:
+    """A cancel arriving during the network's forward or backward leaves at the next layer, not
+    after the whole evaluation (about a second per evaluation at 512 px on a CPU)."""
+    token = CancelToken()
+    layers_after_cancel: list[int] = []
+    calls = [0]
+
+    def count(*_: object) -> None:
+        calls[0] += 1
+        if calls[0] == 40:  # somewhere in the second evaluation's forward
+            token.cancel()
+        if token.cancelled:
+            layers_after_cancel.append(calls[0])
+
+    vgg_hooks = []
+    source = PerceptualSource(lambda layers: _hooked(TINY.features(layers, torch.device("cpu")), count, vgg_hooks), description="hooked")
+    out = gatys(synthetic_frame(48, 64), [stripes()], config=replace(FAST, steps=100), perceptual=source, device="cpu", cancel=token)
+    assert out.shape == (48, 64, 3)
+    assert len(layers_after_cancel) == 1  # the layer that saw the cancel was the last one run
+
+
+def _hooked(vgg: torch.nn.Module, fn: object, keep: list) -> torch.nn.Module:
+    """``vgg`` with ``fn`` called before every leaf layer's forward (registered first, so it runs
+    before the cancel check of the same layer)."""
+    for m in vgg.modules():
+        if not any(True for _ in m.children()):
+            keep.append(m.register_forward_hook(lambda *a: fn()))  # type: ignore[operator]
+    return vgg
+
+
+def test_dream_cancel_inside_a_step_keeps_the_dream_so_far() -> None:
+    token = CancelToken()
+    reports: list[Progress] = []
+
+    def on_progress(p: Progress) -> None:
+        reports.append(p)
+        if p.step == 2:
+            token.cancel()
+
+    out = dream(synthetic_frame(64, 80), config=DREAM, perceptual=TINY, device="cpu", progress=on_progress, cancel=token)
+    assert out.shape == (64, 80, 3)
+    assert reports[-1].stopped == "dream: cancelled after 2/8 steps"

@@ -155,6 +155,30 @@ def test_snapshot_dream_runs_and_cancel_keeps_the_image_so_far(panel, qtbot) -> 
     assert not np.array_equal(panel.result, frame)
 
 
+def test_snapshot_gatys_starts_from_the_live_picture_when_the_style_is_the_live_one(panel) -> None:
+    frame, painted = synthetic_frame(48, 64, seed=1), synthetic_frame(24, 32, seed=5)
+    style = synthetic_frame(40, 40, seed=9)
+    panel.freeze(frame, style_image=style, style_title="Test", live_picture=painted)
+    assert panel.gatys_from_live.isEnabled() and panel.gatys_from_live.isChecked() and panel.starts_from_live()
+    _, job = panel._make_job()
+    assert job._kwargs["config"].init == "image" and np.array_equal(job._kwargs["init_image"], painted)
+
+    panel.gatys_from_live.setChecked(False)  # the visible switch
+    _, job = panel._make_job()
+    assert job._kwargs["config"].init == "content" and job._kwargs["init_image"] is None
+    panel.gatys_from_live.setChecked(True)
+
+    panel.pick_style_image(synthetic_frame(40, 40, seed=3), "other.png")  # not the live style any more
+    assert not panel.gatys_from_live.isEnabled() and not panel.starts_from_live()
+    _, job = panel._make_job()
+    assert job._kwargs["config"].init == "content" and job._kwargs["init_image"] is None
+    panel.style_source.setCurrentIndex(0)
+    assert panel.starts_from_live()
+
+    panel.freeze(frame, style_image=style, style_title="Test")  # no live picture (e.g. no style running)
+    assert not panel.gatys_from_live.isEnabled() and not panel.starts_from_live()
+
+
 def test_snapshot_gatys_without_a_style_image_says_why(panel, qtbot) -> None:
     panel.freeze(synthetic_frame(48, 64), style_image=None)
     panel.mode.setCurrentIndex(0)

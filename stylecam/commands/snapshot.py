@@ -36,8 +36,10 @@ def _float_list(text: str) -> tuple[float, ...]:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--content", required=True, metavar="IMG", help="the image to transform")
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="output image (.png or .jpg)")
-    p.add_argument("--steps", type=int, help="optimisation steps (gatys: in all; dream: per octave)")
+    p.add_argument("--steps", type=int, help="optimisation steps (gatys: the most over all scales, default 150; dream: per octave)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--bf16", choices=["auto", "on", "off"], default="auto",
+                   help="VGG16 under bf16 autocast (auto: where this CPU or GPU is fast at it)")
     p.add_argument("--vgg-weights", metavar="FILE", help="VGG16 weights (.safetensors); default: $STYLECAM_VGG_WEIGHTS or download")
     p.add_argument("--device", default="auto", choices=["auto", "cuda", "cpu"])
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -56,7 +58,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     g.add_argument("--optimizer", choices=["lbfgs", "adam"], default="lbfgs")
     g.add_argument("--preserve-colors", nargs="?", const="luminance", default="none", choices=["none", "luminance", "histogram"],
                    help="keep the content's colours (bare flag: luminance)")
-    g.add_argument("--init", choices=["content", "noise"], default="content")
+    g.add_argument("--init", choices=["content", "noise", "image"],
+                   help="start from the content (default), noise, or --init-image (the default when it is given)")
+    g.add_argument("--init-image", metavar="IMG", help="start from this image, e.g. the photo through a live style; the content stays the target")
+    g.add_argument("--stop-tolerance", type=float, default=GatysConfig.stop_tolerance,
+                   help="stop a scale when its objective improved by less than this (relative) over --stop-window steps (default %(default)s)")
+    g.add_argument("--stop-window", type=int, default=GatysConfig.stop_window, help="steps of the plateau test (default %(default)s)")
+    g.add_argument("--no-early-stop", action="store_true", help="run every scale's full share of --steps")
     g.add_argument("--content-weight", type=float, default=GatysConfig.content_weight)
     g.add_argument("--style-weight", type=float, default=GatysConfig.style_weight)
     g.add_argument("--tv-weight", type=float, default=GatysConfig.tv_weight)
@@ -90,14 +98,28 @@ def load_style_image(spec: str) -> np.ndarray:
     return image
 
 
+def _init_choice(init: str | None, init_image: str | None) -> str:
+    """The Gatys init for ``--init`` and ``--init-image`` (given alone, it implies ``--init image``)."""
+    if init is None:
+        return "image" if init_image else "content"
+    if init == "image" and not init_image:
+        raise SnapshotError("--init image needs --init-image IMG")
+    if init != "image" and init_image:
+        raise SnapshotError(f"--init-image is only used with --init image (got --init {init})")
+    return init
+
+
 class _Bar:
     """tqdm progress bar fed by :class:`Progress` reports."""
 
     def __init__(self, quiet: bool) -> None:
         self.quiet = quiet
         self.bar = None
+        self.stopped = ""
+        """Why the run ended (from the final report)."""
 
     def __call__(self, p: Progress) -> None:
+        self.stopped = p.stopped or self.stopped
         if self.quiet:
             return
         if self.bar is None:
@@ -125,29 +147,33 @@ def main(args: argparse.Namespace) -> int:
     bar = _Bar(args.quiet)
     try:
         if args.mode == "gatys":
-            styles = [load_style_image(s) for s in args.style]
-            if args.style_weights is not None and len(args.style_weights) != len(styles):
-                raise SnapshotError(f"--style-weights has {len(args.style_weights)} values for {len(styles)} --style options")
+            init = _init_choice(args.init, args.init_image)
             config = GatysConfig(
                 size=args.size, steps=args.steps if args.steps is not None else GatysConfig.steps, scales=args.scales,
                 optimizer=args.optimizer, content_weight=args.content_weight, style_weight=args.style_weight,
-                tv_weight=args.tv_weight, style_scale=args.style_scale, init=args.init,
-                preserve_colors=args.preserve_colors, seed=args.seed,
+                tv_weight=args.tv_weight, style_scale=args.style_scale, init=init,
+                preserve_colors=args.preserve_colors, seed=args.seed, bf16=args.bf16,
+                stop_tolerance=0.0 if args.no_early_stop else args.stop_tolerance, stop_window=args.stop_window,
             )  # fmt: skip
-            result = gatys(content, styles, config=config, style_weights=args.style_weights, perceptual=source,
-                           device=args.device, progress=bar)  # fmt: skip
+            styles = [load_style_image(s) for s in args.style]
+            if args.style_weights is not None and len(args.style_weights) != len(styles):
+                raise SnapshotError(f"--style-weights has {len(args.style_weights)} values for {len(styles)} --style options")
+            init_image = read_image(args.init_image) if args.init_image else None
+            result = gatys(content, styles, config=config, style_weights=args.style_weights, init_image=init_image,
+                           perceptual=source, device=args.device, progress=bar)  # fmt: skip
         else:
             guide = read_image(args.guide) if args.guide else None
             dconfig = DreamConfig(
                 layer=args.layer, octaves=args.octaves, octave_scale=args.octave_scale,
                 steps=args.steps if args.steps is not None else DreamConfig.steps, step_size=args.step_size,
                 jitter=args.jitter, channels=args.channels, guide_weight=args.guide_weight,
-                max_size=args.max_size, seed=args.seed,
+                max_size=args.max_size, seed=args.seed, bf16=args.bf16,
             )  # fmt: skip
             result = dream(content, config=dconfig, guide=guide, perceptual=source, device=args.device, progress=bar)
     finally:
         bar.close()
     out = write_image(args.output, result)
-    print(f"wrote {out} ({result.shape[1]}x{result.shape[0]})")
+    why = f"; {bar.stopped}" if bar.stopped else ""
+    print(f"wrote {out} ({result.shape[1]}x{result.shape[0]}{why})")
     return 0
 

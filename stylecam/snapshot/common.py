@@ -8,14 +8,18 @@ takes.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 import torch
+from torch import nn
 from torch.nn import functional as F
 
+from stylecam.accel import autocast_dtype
 from stylecam.errors import StylecamError
 
 
@@ -30,7 +34,12 @@ class Progress:
     ``step`` counts from 1 to ``total`` (Gatys: objective evaluations over all scales; DeepDream:
     ascent steps over all octaves). ``stage`` names the scale or octave, e.g. ``"scale 2/3 (256x192)"``.
     ``losses`` holds the latest loss terms by name. ``preview`` is the current image as (h, w, 3)
-    uint8 BGR (at the current scale's size) every ``preview_every`` steps and at the end, else None.
+    uint8 BGR (at the current scale's size) every ``preview_every`` steps, whenever
+    ``preview_seconds`` have passed since the last one, and at the end; else None.
+    ``evaluations``: steps actually run so far (``step`` jumps ahead when a Gatys scale stops
+    early on a plateau, so that the bar stays proportional). ``stopped``: only in the final
+    report, why each scale (Gatys) or the run (DeepDream) ended, e.g.
+    ``"scale 1/2: plateau after 52/112 steps; scale 2/2: step cap after 38/38 steps"``.
     """
 
     step: int
@@ -38,6 +47,8 @@ class Progress:
     stage: str
     losses: dict[str, float] = field(default_factory=dict)
     preview: np.ndarray | None = None
+    evaluations: int = 0
+    stopped: str = ""
 
 
 ProgressFn = Callable[[Progress], None]
@@ -55,6 +66,66 @@ class CancelToken:
     @property
     def cancelled(self) -> bool:
         return self._event.is_set()
+
+
+class Cancelled(Exception):
+    """Raised inside an objective evaluation (or a network layer) to leave the optimisation at once."""
+
+
+@contextmanager
+def abort_on_cancel(network: nn.Module, cancel: CancelToken | None) -> Iterator[None]:
+    """While active, every layer of ``network`` checks ``cancel`` after its forward and before its
+    backward and raises :class:`Cancelled`: one VGG16 evaluation at 512 px takes about a second
+    on a laptop CPU, so checking only between evaluations would make cancel feel slow."""
+    if cancel is None:
+        yield
+        return
+
+    def check(*_: object) -> None:
+        if cancel.cancelled:
+            raise Cancelled
+
+    def after_forward(_module: nn.Module, _inputs: object, output: object) -> None:
+        check()
+        if isinstance(output, torch.Tensor) and output.requires_grad:
+            output.register_hook(check)  # returns None: the gradient is left unchanged
+
+    leaves = [m for m in network.modules() if not any(True for _ in m.children())]
+    handles = [m.register_forward_hook(after_forward) for m in leaves]
+    try:
+        yield
+    finally:
+        for h in handles:
+            h.remove()
+
+
+class AutocastFeatures(nn.Module):
+    """A VGGFeatures whose forward and backward run under autocast ``dtype`` (None: float32).
+
+    Under bf16/fp16 the network is in channels-last memory format (what oneDNN's and cuDNN's
+    fast low-precision convolutions want); the input image, its gradient and the optimiser
+    state stay float32 (autocast casts at each convolution), and the returned features are cast
+    back to float32 so that Grams, sums and dot products downstream are exact enough.
+    forward: (N, 3, H, W) float32 RGB 0-255 -> ``{layer: (N, C, h, w) float32}``.
+    """
+
+    def __init__(self, features: nn.Module, dtype: torch.dtype | None) -> None:
+        super().__init__()
+        self.dtype = dtype
+        self.features = features.to(memory_format=torch.channels_last) if dtype is not None else features
+
+    def forward(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
+        if self.dtype is None:
+            return self.features(images)
+        with torch.autocast(images.device.type, dtype=self.dtype):
+            out = self.features(images.contiguous(memory_format=torch.channels_last))
+        return {name: f.float() for name, f in out.items()}
+
+
+def autocast_features(features: nn.Module, bf16: str, device: torch.device) -> AutocastFeatures:
+    """``features`` wrapped for the ``bf16`` choice: ``auto`` (bf16 on CPUs where
+    :func:`stylecam.accel.cpu_bf16_is_fast`, bf16 or fp16 on CUDA, else float32), ``on``, ``off``."""
+    return AutocastFeatures(features, autocast_dtype(bf16, device))
 
 
 def resolve_device(device: str) -> torch.device:
@@ -123,25 +194,46 @@ def resize_tensor(images: torch.Tensor, height: int, width: int) -> torch.Tensor
     return F.interpolate(images, size=(height, width), mode="bilinear", align_corners=False, antialias=shrink)
 
 
-class Reporter:
-    """Sends :class:`Progress` to the callback, with previews every ``preview_every`` steps."""
+_clock = time.monotonic
+"""The Reporter's clock (tests replace it)."""
 
-    def __init__(self, progress: ProgressFn | None, total: int, preview_every: int) -> None:
+
+class Reporter:
+    """Sends :class:`Progress` to the callback, with previews every ``preview_every`` steps and
+    at least every ``preview_seconds`` (a step at 512 px can take a second on a CPU)."""
+
+    def __init__(self, progress: ProgressFn | None, total: int, preview_every: int, preview_seconds: float = float("inf")) -> None:
         self.progress = progress
         self.total = total
         self.preview_every = max(1, preview_every)
+        self.preview_seconds = preview_seconds
         self.step = 0
+        self.evaluations = 0
+        self._last_preview = _clock()
 
     def advance(self, stage: str, losses: dict[str, float], image: Callable[[], np.ndarray]) -> None:
         """Count one step and report it; ``image`` (-> uint8 BGR) is called only when a preview is due."""
         self.step += 1
+        self.evaluations += 1
         if self.progress is None:
             return
-        due = self.step % self.preview_every == 0 or self.step >= self.total
+        now = _clock()
+        due = self.step % self.preview_every == 0 or self.step >= self.total or now - self._last_preview >= self.preview_seconds
         preview = image() if due else None
-        self.progress(Progress(min(self.step, self.total), self.total, stage, dict(losses), preview))
+        if due:
+            self._last_preview = now
+        self.progress(Progress(min(self.step, self.total), self.total, stage, dict(losses), preview, self.evaluations))
 
-    def finish(self, stage: str, losses: dict[str, float], result_bgr: np.ndarray) -> None:
-        """The final report: step == total and the result as preview."""
+    def skip_to(self, step: int) -> None:
+        """Move the step count ahead to ``step`` (a stage ended before its share of the steps)."""
+        self.step = max(self.step, min(step, self.total))
+
+    def finish(self, stage: str, losses: dict[str, float], result_bgr: np.ndarray, stopped: str = "") -> None:
+        """The final report: step == total, the result as preview, and why the run stopped."""
         if self.progress is not None:
-            self.progress(Progress(self.total, self.total, stage, dict(losses), result_bgr))
+            self.progress(Progress(self.total, self.total, stage, dict(losses), result_bgr, self.evaluations, stopped))
+
+
+def stop_note(stage: str, reason: str, ran: int, cap: int) -> str:
+    """One entry of :attr:`Progress.stopped`, e.g. ``"scale 1/2: plateau after 52/112 steps"``."""
+    return f"{stage}: {reason} after {ran}/{cap} steps"

@@ -17,25 +17,30 @@ with the original's devices:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import torch
 
 from stylecam.snapshot.common import (
+    Cancelled,
     CancelToken,
     ProgressFn,
     Reporter,
     SnapshotError,
+    abort_on_cancel,
+    autocast_features,
     check_image,
     fit_long_side,
     release,
     resize_bgr,
     resize_tensor,
     resolve_device,
+    stop_note,
     to_image,
     to_tensor,
 )
-from stylecam.snapshot.gatys import MAX_SIZE, check_layer
+from stylecam.snapshot.gatys import MAX_SIZE, check_bf16, check_layer, check_preview_seconds
 from stylecam.snapshot.source import PerceptualSource
 
 GUIDE_SIZE = 256
@@ -55,6 +60,9 @@ class DreamConfig:
     ``guide_weight``: with a guide image, 1.0 dreams purely towards the guide, 0.0 ignores it,
     in between mixes the guided and the plain (L2) objectives.
     ``max_size``: long side cap; larger content is shrunk to it, smaller is kept as is.
+    ``bf16``: VGG16 under bf16 autocast, as :attr:`GatysConfig.bf16` (``auto``, ``on``, ``off``).
+    ``preview_every``/``preview_seconds``: a preview every that many steps and at least every that
+    many seconds.
     """
 
     layer: str = "relu4_3"
@@ -68,6 +76,8 @@ class DreamConfig:
     max_size: int = 1280
     seed: int = 0
     preview_every: int = 5
+    bf16: Literal["auto", "on", "off"] = "auto"
+    preview_seconds: float = 1.0
 
     def __post_init__(self) -> None:
         check_layer(self.layer, "the dream layer")
@@ -90,6 +100,8 @@ class DreamConfig:
             raise SnapshotError(f"max_size must be an integer from 32 to {MAX_SIZE} px, got {self.max_size!r}")
         if not isinstance(self.preview_every, int) or self.preview_every < 1:
             raise SnapshotError(f"preview_every must be a positive integer, got {self.preview_every!r}")
+        check_bf16(self.bf16)
+        check_preview_seconds(self.preview_seconds)
 
 
 def octave_sizes(height: int, width: int, config: DreamConfig) -> list[tuple[int, int]]:
@@ -125,7 +137,7 @@ def dream(
     """Dream on ``content`` ((H, W, 3) uint8 BGR); returns uint8 BGR of the content's size
     (shrunk to ``config.max_size`` on the long side if larger). ``guide``: optional (h, w, 3)
     uint8 BGR guide image. On cancel, returns the dream so far (its detail added to the full-size
-    content) within one step. Raises :class:`SnapshotError` or :class:`~stylecam.errors.WeightsError`.
+    content) within one network layer. Raises :class:`SnapshotError` or :class:`~stylecam.errors.WeightsError`.
     """
     check_image(content, "the content image")
     if guide is not None:
@@ -137,7 +149,7 @@ def dream(
         height, width = fit_long_side(height, width, config.max_size)
     if min(height, width) < MIN_OCTAVE_SIDE:
         raise SnapshotError(f"the content is {width}x{height}: too small to dream on (each side needs at least 32 px)")
-    vgg = source.features([config.layer], dev)
+    vgg = autocast_features(source.features([config.layer], dev), config.bf16, dev)
     try:
         return _dream(resize_bgr(content, height, width), guide, config, vgg, dev, progress, cancel)
     finally:
@@ -156,14 +168,11 @@ def _dream(
 ) -> np.ndarray:
     rng = np.random.default_rng(config.seed)
     sizes = octave_sizes(*content.shape[:2], config)
-    reporter = Reporter(progress, len(sizes) * config.steps, config.preview_every)
+    reporter = Reporter(progress, len(sizes) * config.steps, config.preview_every, config.preview_seconds)
     full_base = to_tensor(content, dev)
     guide_feats: torch.Tensor | None = None
     if guide is not None and config.guide_weight > 0:
-        gh, gw = fit_long_side(*guide.shape[:2], min(GUIDE_SIZE, max(guide.shape[:2])))
-        with torch.no_grad():
-            g = _select(vgg(to_tensor(resize_bgr(guide, max(gh, 16), max(gw, 16)), dev))[config.layer], config.channels, config.layer)
-        guide_feats = g[0].reshape(g.shape[1], -1)  # (C, positions)
+        guide_feats = _guide_features(guide, vgg, config, dev)
     plain_weight = 1.0 - config.guide_weight if guide_feats is not None else 1.0
     detail = torch.zeros((1, 3, *sizes[0]), device=dev)
     losses: dict[str, float] = {}
@@ -178,7 +187,12 @@ def _dream(
             if cancel is not None and cancel.cancelled:
                 cancelled = True
                 break
-            image, value = _ascent_step(image, vgg, config, guide_feats, plain_weight, rng)
+            try:
+                with abort_on_cancel(vgg, cancel):
+                    image, value = _ascent_step(image, vgg, config, guide_feats, plain_weight, rng)
+            except Cancelled:
+                cancelled = True
+                break
             losses["objective"] = value
             reporter.advance(stage, losses, lambda: to_image(image))
         detail = image - base
@@ -187,9 +201,18 @@ def _dream(
     # On cancel the detail so far is carried to full size, as the next octaves would have done.
     result_t = (full_base + resize_tensor(detail, *full_base.shape[-2:])) if cancelled else image
     result = to_image(result_t)
-    reporter.finish(stage + (" (cancelled)" if cancelled else ""), losses, result)
+    note = stop_note("dream", "cancelled" if cancelled else "step cap", reporter.evaluations, reporter.total)
+    reporter.finish(stage + (" (cancelled)" if cancelled else ""), losses, result, note)
     del detail, image, base, full_base, guide_feats
     return result
+
+
+def _guide_features(guide: np.ndarray, vgg: torch.nn.Module, config: DreamConfig, dev: torch.device) -> torch.Tensor:
+    """The guide's features at ``config.layer`` (its long side at most GUIDE_SIZE): (C, positions) float32."""
+    gh, gw = fit_long_side(*guide.shape[:2], min(GUIDE_SIZE, max(guide.shape[:2])))
+    with torch.no_grad():
+        g = _select(vgg(to_tensor(resize_bgr(guide, max(gh, 16), max(gw, 16)), dev))[config.layer], config.channels, config.layer)
+    return g[0].reshape(g.shape[1], -1)
 
 
 def _ascent_step(

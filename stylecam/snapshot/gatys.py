@@ -25,16 +25,20 @@ from stylecam.perceptual import LAYER_INDEX
 from stylecam.perceptual.losses import ContentLoss, StyleLoss, total_variation
 from stylecam.snapshot import color
 from stylecam.snapshot.common import (
+    Cancelled,
     CancelToken,
     ProgressFn,
     Reporter,
     SnapshotError,
+    abort_on_cancel,
+    autocast_features,
     check_image,
     fit_long_side,
     release,
     resize_bgr,
     resize_tensor,
     resolve_device,
+    stop_note,
     to_image,
     to_tensor,
 )
@@ -61,32 +65,49 @@ class GatysConfig:
     """Options of :func:`gatys`. Invalid values raise :class:`SnapshotError` at construction.
 
     ``size``: long side of the result in pixels (32-1920); the content is resized (up or down) to it.
-    ``steps``: objective evaluations over all scales together; each scale gets three times the
-    steps of the next finer one (2 scales: 3/4 then 1/4; see :func:`scale_plan`).
+    ``steps``: the most objective evaluations over all scales together (a scale that reaches a
+    plateau stops early, see ``stop_tolerance``); each scale gets three times the steps of the
+    next finer one (2 scales: 3/4 then 1/4; see :func:`scale_plan`).
     ``scales``: number of coarse-to-fine scales, each twice the previous; 0 (default) picks it
     from ``size`` so that the coarsest scale's long side is 256-511 px (see :func:`scale_count`).
     ``content_weight``/``style_weight``/``tv_weight``: weights of the content MSE (features),
     the style MSE (Gram matrices normalised by C*H*W) and total variation (mean |pixel difference|, 0-255).
     ``style_scale``: style images are resized to ``style_scale`` times the long side of the image
     being optimised (larger -> larger brush strokes).
+    ``init``: where the coarsest scale starts: ``content`` (the photo), ``noise`` (seeded uniform
+    noise) or ``image`` (the ``init_image`` given to :func:`gatys`, e.g. the live stylized frame;
+    it also supplies the fine detail added back at each finer scale). The content target is
+    always the photo.
+    ``stop_tolerance``/``stop_window``: a scale stops when its best objective improved by less
+    than ``stop_tolerance`` (relative) over the last ``stop_window`` evaluations (see
+    :class:`Plateau`); 0 turns early stopping off, so every scale runs its full share of ``steps``.
+    ``bf16``: ``auto`` runs VGG16's forward and backward under bf16 autocast where
+    :mod:`stylecam.accel` finds it fast (CPUs with AVX512-BF16/AMX that pass its probe; CUDA),
+    ``on`` always, ``off`` never (float32); the image and the optimiser state stay float32.
     ``learning_rate``: Adam's step in 0-255 pixel units (L-BFGS ignores it).
+    ``preview_every``/``preview_seconds``: a preview every that many steps and at least every that
+    many seconds.
     """
 
     size: int = 512
-    steps: int = 240
+    steps: int = 150
     scales: int = 0
     optimizer: Literal["lbfgs", "adam"] = "lbfgs"
     content_weight: float = 1.0
     style_weight: float = 10.0
     tv_weight: float = 10.0
     style_scale: float = 1.0
-    init: Literal["content", "noise"] = "content"
+    init: Literal["content", "noise", "image"] = "content"
     preserve_colors: Literal["none", "luminance", "histogram"] = "none"
     content_layer: str = "relu4_2"
     style_layers: tuple[str, ...] = DEFAULT_STYLE_LAYERS
     seed: int = 0
     preview_every: int = 10
     learning_rate: float = 4.0
+    stop_tolerance: float = 0.01
+    stop_window: int = 10
+    bf16: Literal["auto", "on", "off"] = "auto"
+    preview_seconds: float = 1.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.size, int) or not MIN_SIZE <= self.size <= MAX_SIZE:
@@ -103,8 +124,8 @@ class GatysConfig:
                 raise SnapshotError(f"{name} must be a finite number >= 0, got {value!r}")
         if not np.isfinite(self.style_scale) or not 0.05 <= self.style_scale <= 8:
             raise SnapshotError(f"style_scale must be between 0.05 and 8, got {self.style_scale!r}")
-        if self.init not in ("content", "noise"):
-            raise SnapshotError(f"init must be 'content' or 'noise', got {self.init!r}")
+        if self.init not in ("content", "noise", "image"):
+            raise SnapshotError(f"init must be 'content', 'noise' or 'image', got {self.init!r}")
         if self.preserve_colors not in ("none", "luminance", "histogram"):
             raise SnapshotError(f"preserve_colors must be none, luminance or histogram, got {self.preserve_colors!r}")
         check_layer(self.content_layer, "the content layer")
@@ -116,6 +137,44 @@ class GatysConfig:
             raise SnapshotError(f"preview_every must be a positive integer, got {self.preview_every!r}")
         if not np.isfinite(self.learning_rate) or self.learning_rate <= 0:
             raise SnapshotError(f"learning_rate must be > 0, got {self.learning_rate!r}")
+        if not np.isfinite(self.stop_tolerance) or not 0 <= self.stop_tolerance < 1:
+            raise SnapshotError(f"stop_tolerance must be from 0 (never stop early) to below 1, got {self.stop_tolerance!r}")
+        if not isinstance(self.stop_window, int) or self.stop_window < 1:
+            raise SnapshotError(f"stop_window must be a positive integer, got {self.stop_window!r}")
+        check_bf16(self.bf16)
+        check_preview_seconds(self.preview_seconds)
+
+
+def check_bf16(choice: str) -> None:
+    if choice not in ("auto", "on", "off"):
+        raise SnapshotError(f"bf16 must be auto, on or off, got {choice!r}")
+
+
+def check_preview_seconds(seconds: float) -> None:
+    if not isinstance(seconds, (int, float)) or np.isnan(seconds) or seconds <= 0:
+        raise SnapshotError(f"preview_seconds must be > 0, got {seconds!r}")
+
+
+class Plateau:
+    """Decides when an optimisation has stopped paying: after each evaluation, :meth:`update`
+    with the best objective so far says whether it improved by less than ``tolerance`` (relative
+    to its value ``window`` evaluations earlier) over the last ``window`` evaluations.
+
+    Never before ``window + 1`` evaluations; never with ``tolerance`` 0. A best objective of 0
+    cannot improve: a plateau.
+    """
+
+    def __init__(self, tolerance: float, window: int) -> None:
+        self.tolerance = tolerance
+        self.window = window
+        self._best: list[float] = []
+
+    def update(self, best: float) -> bool:
+        self._best.append(best)
+        if self.tolerance <= 0 or len(self._best) <= self.window:
+            return False
+        before = self._best[-1 - self.window]
+        return before - best <= self.tolerance * abs(before)
 
 
 def scale_count(height: int, width: int, config: GatysConfig) -> int:
@@ -171,8 +230,8 @@ def _check_weights(styles: Sequence[np.ndarray], style_weights: Sequence[float] 
     return weights
 
 
-class _Cancelled(Exception):
-    """Raised inside the L-BFGS closure to leave the optimiser at once."""
+class _Plateau(Exception):
+    """Raised inside the L-BFGS closure when the scale has converged (see :class:`Plateau`)."""
 
 
 def gatys(
@@ -181,6 +240,7 @@ def gatys(
     *,
     config: GatysConfig = GatysConfig(),
     style_weights: Sequence[float] | None = None,
+    init_image: np.ndarray | None = None,
     perceptual: PerceptualSource | None = None,
     device: str = "auto",
     progress: ProgressFn | None = None,
@@ -189,25 +249,36 @@ def gatys(
     """Render ``content`` in the blended style of ``styles``.
 
     content: (H, W, 3) uint8 BGR. styles: one or more (h, w, 3) uint8 BGR images, blended by
-    ``style_weights`` (non-negative, normalised; default equal). Returns (h', w', 3) uint8 BGR
-    whose long side is ``config.size``, with the content's aspect ratio. On cancel, returns the
-    best image so far (upsampled to the final size) within one objective evaluation.
-    Raises :class:`SnapshotError` (bad input) or :class:`~stylecam.errors.WeightsError`.
+    ``style_weights`` (non-negative, normalised; default equal). init_image: (h, w, 3) uint8 BGR,
+    any size (resized, stretched if need be, to each scale), the start with ``config.init ==
+    "image"`` and only then. Returns (h', w', 3) uint8 BGR whose long side is ``config.size``,
+    with the content's aspect ratio. On cancel, returns the best image so far (upsampled to the
+    final size) within one network layer. Raises :class:`SnapshotError` (bad input) or
+    :class:`~stylecam.errors.WeightsError`.
     """
     check_image(content, "the content image")
     weights = _check_weights(styles, style_weights)
     for i, s in enumerate(styles):
         check_image(s, f"style image {i + 1}")
+    if config.init == "image" and init_image is None:
+        raise SnapshotError("init 'image' needs an init image (or use init 'content' or 'noise')")
+    if init_image is not None:
+        if config.init != "image":
+            raise SnapshotError(f"an init image was given but init is {config.init!r} (use init 'image')")
+        check_image(init_image, "the init image")
     dev = resolve_device(device)
     source = perceptual if perceptual is not None else PerceptualSource.from_weights()
     height, width = fit_long_side(*content.shape[:2], config.size)
     if min(height, width) < 16:
         raise SnapshotError(f"the result would be {width}x{height}: too thin (each side needs at least 16 px)")
     content_full = resize_bgr(content, height, width)
+    init_full = resize_bgr(init_image, height, width) if init_image is not None else None
     style_images = list(styles)
     if config.preserve_colors == "luminance":
         style_images = [color.match_luminance(s, content_full) for s in style_images]
         content_used = color.grey_bgr(color.luminance(content_full))
+        if init_full is not None:
+            init_full = color.grey_bgr(color.luminance(init_full))
     elif config.preserve_colors == "histogram":
         style_images = [color.match_colors(s, content_full) for s in style_images]
         content_used = content_full
@@ -220,17 +291,36 @@ def gatys(
         chroma = resize_bgr(content_full, *image_bgr.shape[:2])
         return color.combine_luminance_chroma(image_bgr, chroma)
 
-    vgg = source.features([config.content_layer, *config.style_layers], dev)
+    vgg = autocast_features(source.features([config.content_layer, *config.style_layers], dev), config.bf16, dev)
     try:
-        result = _optimise(content_used, style_images, weights, config, vgg, dev, progress, cancel, finish_colors)
+        with abort_on_cancel(vgg, cancel):
+            return _optimise(content_used, init_full, style_images, weights, config, vgg, dev, progress, cancel, finish_colors)
     finally:
         del vgg
         release(dev)
-    return result
+
+
+def _start(current: torch.Tensor | None, guide: torch.Tensor, config: GatysConfig, gen: torch.Generator) -> torch.Tensor:
+    """The starting image of one scale, (1, 3, h, w) float32 0-255 like ``guide``.
+
+    ``guide`` is the content (or the init image) at this scale. The coarsest scale (``current``
+    None) starts from noise or from ``guide``; a finer one from the previous scale's result,
+    upsampled, with the guide's own detail at this scale added back (what the coarser scale
+    could not represent), so that it starts sharp.
+    """
+    h, w = guide.shape[-2:]
+    if current is None:
+        if config.init == "noise":
+            return (torch.rand((1, 3, h, w), generator=gen) * 255.0).to(guide.device)
+        return guide.clone()
+    ch, cw = current.shape[-2:]
+    detail = guide - resize_tensor(resize_tensor(guide, ch, cw), h, w)
+    return (resize_tensor(current, h, w) + detail).clamp(0.0, 255.0)
 
 
 def _optimise(
     content: np.ndarray,
+    init_full: np.ndarray | None,
     styles: list[np.ndarray],
     weights: list[float],
     config: GatysConfig,
@@ -242,43 +332,43 @@ def _optimise(
 ) -> np.ndarray:
     height, width = content.shape[:2]
     plan = scale_plan(height, width, config)
-    reporter = Reporter(progress, sum(s for _, _, s in plan), config.preview_every)
+    reporter = Reporter(progress, sum(s for _, _, s in plan), config.preview_every, config.preview_seconds)
     content_loss = ContentLoss(config.content_layer, config.content_weight)
     style_loss = StyleLoss(config.style_layers, config.style_weight)
     gen = torch.Generator().manual_seed(config.seed)
     current: torch.Tensor | None = None
     losses: dict[str, float] = {}
     stage = ""
+    notes: list[str] = []
     cancelled = False
+    planned = 0
     for index, (h, w, n_steps) in enumerate(plan):
         stage = f"scale {index + 1}/{len(plan)} ({w}x{h})"
         target = to_tensor(resize_bgr(content, h, w), dev)
-        with torch.no_grad():
-            content_loss.set_target(vgg(target))
-            style_feats = []
-            for s in styles:
-                sh, sw = fit_long_side(*s.shape[:2], max(16, round(config.style_scale * max(h, w))))
-                style_feats.append(vgg(to_tensor(resize_bgr(s, max(sh, 16), max(sw, 16)), dev)))
-            style_loss.set_targets(style_feats, blend=weights)
-            del style_feats
-        if current is None:
-            if config.init == "noise":
-                init = (torch.rand((1, 3, h, w), generator=gen) * 255.0).to(dev)
-            else:
-                init = target.clone()
-        else:
-            # Upsampling blurs: add back the content's own detail at this scale (what the
-            # coarser scale could not represent), so the fine scale starts sharp.
-            ch, cw = current.shape[-2:]
-            detail = target - resize_tensor(resize_tensor(target, ch, cw), h, w)
-            init = (resize_tensor(current, h, w) + detail).clamp(0.0, 255.0)
-        del target
-        image = init.detach().contiguous().clone().requires_grad_(True)
+        try:
+            with torch.no_grad():
+                content_loss.set_target(vgg(target))
+                style_feats = []
+                for s in styles:
+                    sh, sw = fit_long_side(*s.shape[:2], max(16, round(config.style_scale * max(h, w))))
+                    style_feats.append(vgg(to_tensor(resize_bgr(s, max(sh, 16), max(sw, 16)), dev)))
+                style_loss.set_targets(style_feats, blend=weights)
+                del style_feats
+        except Cancelled:
+            notes.append(stop_note(stage, "cancelled", 0, n_steps))
+            cancelled = True
+            if current is None:
+                current = target
+            break
+        guide = to_tensor(resize_bgr(init_full, h, w), dev) if init_full is not None else target
+        image = _start(current, guide, config, gen).contiguous().requires_grad_(True)
+        del target, guide
         best: list[torch.Tensor | float] = [image.detach().clone(), float("inf")]
+        plateau = Plateau(config.stop_tolerance, config.stop_window)
 
         def objective() -> torch.Tensor:
             if cancel is not None and cancel.cancelled:
-                raise _Cancelled
+                raise Cancelled
             with torch.no_grad():
                 # Keep the image a valid picture; the optimisers step in unbounded pixel space.
                 image.clamp_(0.0, 255.0)
@@ -293,32 +383,37 @@ def _optimise(
             losses.update(content=float(c.detach()), style=float(s.detach()), tv=float(t.detach()), total=value)
             return total
 
+        def evaluated() -> None:
+            reporter.advance(stage, losses, lambda: finish_colors(to_image(image)))
+            if plateau.update(best[1]):  # type: ignore[arg-type]
+                raise _Plateau
+
+        ran_before = reporter.evaluations
+        reason = "step cap"
         try:
             if config.optimizer == "lbfgs":
-                _run_lbfgs(image, objective, n_steps, reporter, stage, losses, finish_colors)
+                _run_lbfgs(image, objective, evaluated, n_steps)
             else:
-                _run_adam(image, objective, n_steps, config.learning_rate, reporter, stage, losses, finish_colors)
-        except _Cancelled:
-            cancelled = True
+                _run_adam(image, objective, evaluated, n_steps, config.learning_rate)
+        except _Plateau:
+            reason = "plateau"
+        except Cancelled:
+            reason, cancelled = "cancelled", True
+        notes.append(stop_note(stage, reason, reporter.evaluations - ran_before, n_steps))
+        planned += n_steps
+        reporter.skip_to(planned)
         current = best[0]  # type: ignore[assignment]
         del image, best
         if cancelled:
             break
     assert current is not None
     result = finish_colors(to_image(resize_tensor(current, height, width)))
-    reporter.finish(stage + (" (cancelled)" if cancelled else ""), losses, result)
+    reporter.finish(stage + (" (cancelled)" if cancelled else ""), losses, result, "; ".join(notes))
     return result
 
 
-def _run_lbfgs(
-    image: torch.Tensor,
-    objective: Callable[[], torch.Tensor],
-    n_steps: int,
-    reporter: Reporter,
-    stage: str,
-    losses: dict[str, float],
-    finish_colors: Callable[[np.ndarray], np.ndarray],
-) -> None:
+def _run_lbfgs(image: torch.Tensor, objective: Callable[[], torch.Tensor], evaluated: Callable[[], None], n_steps: int) -> None:
+    """Up to ``n_steps`` L-BFGS objective evaluations; ``evaluated`` runs after each (and may raise to stop)."""
     evals = [0]
     optimizer = torch.optim.LBFGS([image], lr=1.0, max_iter=n_steps, max_eval=n_steps, history_size=100)
 
@@ -327,29 +422,26 @@ def _run_lbfgs(
         loss = objective()
         loss.backward()
         evals[0] += 1
-        reporter.advance(stage, losses, lambda: finish_colors(to_image(image)))
+        evaluated()
         return loss
 
     while evals[0] < n_steps:
         before = evals[0]
+        # step() counts its evaluations per call: a call after an early return (tolerance reached)
+        # gets only what is left of the cap.
+        optimizer.param_groups[0].update(max_iter=n_steps - before, max_eval=n_steps - before)
         optimizer.step(closure)
         if evals[0] == before:  # pragma: no cover - L-BFGS always evaluates at least once
             break
 
 
 def _run_adam(
-    image: torch.Tensor,
-    objective: Callable[[], torch.Tensor],
-    n_steps: int,
-    learning_rate: float,
-    reporter: Reporter,
-    stage: str,
-    losses: dict[str, float],
-    finish_colors: Callable[[np.ndarray], np.ndarray],
+    image: torch.Tensor, objective: Callable[[], torch.Tensor], evaluated: Callable[[], None], n_steps: int, learning_rate: float
 ) -> None:
+    """``n_steps`` Adam steps; ``evaluated`` runs after each gradient (and may raise to stop)."""
     optimizer = torch.optim.Adam([image], lr=learning_rate)
     for _ in range(n_steps):
         optimizer.zero_grad()
         objective().backward()
+        evaluated()
         optimizer.step()
-        reporter.advance(stage, losses, lambda: finish_colors(to_image(image)))

@@ -443,10 +443,12 @@ class MainWindow(QMainWindow):
                 style_image = style.info.source_image()
             except StylecamError:
                 style_image = None
-        frame = pair.original
+        frame, painted = pair.original, pair.stylized
         if self.settings.mirror:
-            frame = frame[:, ::-1].copy()  # what the user saw
-        self.snapshot.freeze(frame, style_image=style_image, style_title=style.info.title if style else "")
+            frame, painted = frame[:, ::-1].copy(), painted[:, ::-1].copy()  # what the user saw
+        self.snapshot.freeze(
+            frame, style_image=style_image, style_title=style.info.title if style else "", live_picture=painted if style else None
+        )
         if not self.snapshot_dock.isVisible():
             self.snapshot_dock.show()
             # share the space with the live preview instead of squeezing it

@@ -36,6 +36,10 @@ from stylecam.errors import StylecamError
 from stylecam.ui.preview import PreviewView
 
 DREAM_LAYERS = ("relu3_3", "relu4_1", "relu4_2", "relu4_3", "relu5_1", "relu5_2", "relu5_3")
+FROM_LIVE_TIP = (
+    "Start from the frame as the live style painted it (a network trained on the same painting): "
+    "much less work. The photo stays the content. Off: start from the photo."
+)
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.bmp *.webp);;All files (*)"
 
 
@@ -74,12 +78,15 @@ class SnapshotPanel(QWidget):
         self.result: np.ndarray | None = None
         self.style_image: np.ndarray | None = None
         self.style_title = ""
+        self.live_picture: np.ndarray | None = None
+        """The frozen frame as the live style painted it ((H, W, 3) uint8 BGR), or None."""
         self._picked_style: np.ndarray | None = None
         self._job_obj: Any = None  # the running SnapshotJob
         self._poll = QTimer(self)
         self._poll.setInterval(40)
         self._poll.timeout.connect(self._check_done)
         self._kind = "gatys"
+        self._started, self._finished_after = 0.0, ""
         self.state = "idle"
         """idle, running, done, cancelled or failed."""
         self.last_saved: Path | None = None
@@ -109,8 +116,14 @@ class SnapshotPanel(QWidget):
         gf.addRow("Size", self.gatys_size)
         self.gatys_steps = QSpinBox()
         self.gatys_steps.setRange(1, 5000)
-        self.gatys_steps.setValue(240)  # GatysConfig.steps; not imported here to keep torch out of start-up
-        gf.addRow("Steps", self.gatys_steps)
+        self.gatys_steps.setValue(150)  # GatysConfig.steps; not imported here to keep torch out of start-up
+        self.gatys_steps.setToolTip("The most steps; each scale stops earlier once it no longer improves")
+        gf.addRow("Steps (at most)", self.gatys_steps)
+        self.gatys_from_live = QCheckBox("Start from the live picture")
+        self.gatys_from_live.setChecked(True)
+        self._update_from_live()
+        self.style_source.currentIndexChanged.connect(lambda _: self._update_from_live())
+        gf.addRow("", self.gatys_from_live)
         self.stack.addWidget(gatys_page)
 
         dream_page = QWidget()
@@ -187,13 +200,18 @@ class SnapshotPanel(QWidget):
         self._update_buttons()
 
     # ---- inputs -------------------------------------------------------------------------------
-    def freeze(self, frame: np.ndarray, *, style_image: np.ndarray | None, style_title: str = "") -> None:
-        """Take ``frame`` ((H, W, 3) uint8 BGR) as the content; ``style_image`` is the current style's source."""
+    def freeze(
+        self, frame: np.ndarray, *, style_image: np.ndarray | None, style_title: str = "", live_picture: np.ndarray | None = None
+    ) -> None:
+        """Take ``frame`` ((H, W, 3) uint8 BGR) as the content; ``style_image`` is the current style's source
+        and ``live_picture`` the frame as that style painted it (any size), the start of a Gatys run
+        on the current style's image while "Start from the live picture" is ticked."""
         self.cancel()
         self.frame = frame.copy()
         self.result = None
         self.style_image = style_image
         self.style_title = style_title
+        self.live_picture = live_picture.copy() if live_picture is not None and style_image is not None else None
         label = f"Current style: {style_title}" if style_image is not None and style_title else "Current style's image"
         self.style_source.setItemText(0, label if style_image is not None else "Current style (none selected)")
         if style_image is None and self._picked_style is None and self.mode.currentData() == "gatys":
@@ -202,8 +220,22 @@ class SnapshotPanel(QWidget):
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.state = "idle"
+        self._update_from_live()
         self._refresh_view()
         self._update_buttons()
+
+    def starts_from_live(self) -> bool:
+        """Whether a Gatys run now starts from the live picture: the style is the live style's, ticked."""
+        return self.gatys_from_live.isEnabled() and self.gatys_from_live.isChecked()
+
+    def _update_from_live(self) -> None:
+        usable = self.live_picture is not None and self.style_source.currentData() == "current"
+        self.gatys_from_live.setEnabled(usable)
+        if usable:
+            self.gatys_from_live.setToolTip(FROM_LIVE_TIP)
+        else:
+            why = "no live picture of this style" if self.live_picture is None else "the style is not the live style"
+            self.gatys_from_live.setToolTip(f"Not available: {why}, so it starts from the photo.")
 
     def pick_style_image(self, image: np.ndarray, title: str = "picked image") -> None:
         """Use ``image`` ((h, w, 3) uint8 BGR) as the Gatys style instead of the current style's."""
@@ -245,8 +277,12 @@ class SnapshotPanel(QWidget):
             style = self._picked_style if use_picked else self.style_image
             if style is None:
                 raise StylecamError("no style image: pick a style in the gallery or pick an image here")
-            config = GatysConfig(size=self.gatys_size.value(), steps=self.gatys_steps.value(), preview_every=5)
-            return "gatys", SnapshotJob.gatys_job(self.frame, [style], config=config, **common)
+            from_live = not use_picked and self.starts_from_live()
+            config = GatysConfig(
+                size=self.gatys_size.value(), steps=self.gatys_steps.value(), preview_every=5, init="image" if from_live else "content"
+            )
+            init_image = self.live_picture if from_live else None
+            return "gatys", SnapshotJob.gatys_job(self.frame, [style], config=config, init_image=init_image, **common)
         config = DreamConfig(
             layer=self.dream_layer.currentData(),
             octaves=self.dream_octaves.value(),
@@ -272,6 +308,7 @@ class SnapshotPanel(QWidget):
         self.progress.setRange(0, 0)
         self.status.setText("Loading VGG16…" if self.perceptual is None else "Starting…")
         self._job_obj = job
+        self._started, self._finished_after = time.monotonic(), ""
         job.start()
         self._poll.start()
         self._update_buttons()
@@ -303,6 +340,8 @@ class SnapshotPanel(QWidget):
         if p.preview is not None:
             self.result = p.preview
             self._refresh_view()
+        if p.stopped:
+            self._finished_after = f"{p.evaluations} steps in {time.monotonic() - self._started:.0f} s"
 
     def _check_done(self) -> None:
         job = self._job_obj
@@ -318,7 +357,8 @@ class SnapshotPanel(QWidget):
         self.state = "cancelled" if cancelled else "done"
         self.progress.setRange(0, 1)
         self.progress.setValue(0 if cancelled else 1)
-        self.status.setText("Cancelled: kept the image so far." if cancelled else "Done. Save it, or compare before/after.")
+        after = f" ({self._finished_after})" if self._finished_after else ""
+        self.status.setText(f"Cancelled{after}: kept the image so far." if cancelled else f"Done{after}. Save it, or compare before/after.")
         self._refresh_view()
         self._update_buttons()
         self.finished.emit(self.state)
