@@ -201,3 +201,32 @@ def test_multi_style_training_from_a_base_starts_from_its_rows(tmp_path: Path, p
     # lr ~0: one step leaves the base's weights as they were, rows included
     assert torch.allclose(result.net.norm1.weight, start.norm1.weight, atol=1e-6)
     assert torch.allclose(result.net.conv1.conv2d.weight, start.conv1.conv2d.weight, atol=1e-6)
+
+
+def test_retuning_a_style_of_the_base_starts_from_its_row_and_merges_back(tmp_path: Path, photos: Path, paintings: list[Path]) -> None:
+    from stylecam.nets.live import LiveNet
+    from stylecam.training.base_net import merge_row
+
+    torch.manual_seed(3)
+    names = [p.stem for p in paintings[:2]]
+    net = LiveNet(2)
+    with torch.no_grad():
+        for norm in net.norms():
+            norm.weight.uniform_(0.5, 1.5)
+            norm.bias.normal_(0.0, 0.5)
+    base = load_base(save_base(tmp_path / "b.safetensors", net, styles=names, train_config={}))
+    cfg = live_config(paintings[1], photos, base=str(tmp_path / "b.safetensors"), tune="norms", iters=2, lr=1e-9)
+    untouched = train(cfg, out_dir=tmp_path / "o1", perceptual=tiny_vgg_features(), export=False).net
+    # a known style starts from its own row, not from the mean of the rows
+    assert torch.allclose(untouched.norm1.weight[0], net.norm1.weight[1], atol=1e-6)
+    tuned = train(cfg.replace(lr=5e-2), out_dir=tmp_path / "o2", perceptual=tiny_vgg_features(), export=False).net
+    merged = merge_row(base, names[1], tuned)
+    x = torch.rand(1, 3, 40, 48) * 255
+    with torch.no_grad():
+        assert torch.allclose(merged.net.single_style(1)(x), tuned(x), atol=1e-3)
+        assert torch.equal(merged.net.norm1.weight[0], net.norm1.weight[0])  # the other style is kept
+    moved = LiveNet(1)
+    with pytest.raises(StylecamError, match="not a gamma/beta fine-tune"):
+        merge_row(base, names[0], moved)
+    with pytest.raises(StylecamError, match="no style"):
+        merge_row(base, "nope", tuned)

@@ -147,3 +147,25 @@ def freeze_all_but_norms(net: LiveNet) -> list[torch.nn.Parameter]:
         if name in names:
             trainable.append(p)
     return trainable
+
+
+def merge_row(base: BaseNet, name: str, single: LiveNet) -> BaseNet:
+    """``base`` with style ``name``'s gamma/beta row replaced by those of ``single``, a one-style
+    network fine-tuned from it with ``--tune norms`` (so its shared weights are the base's).
+
+    StylecamError when ``name`` is not one of the base's styles or ``single`` changed shared weights.
+    """
+    if name not in base.styles:
+        raise StylecamError(f"the base has no style {name!r} (it has {', '.join(base.styles)})")
+    tuned = current_layout(single).state_dict()
+    state = {k: v.clone() for k, v in base.net.state_dict().items()}
+    rows = set(style_parameter_names(base.net))
+    moved = [k for k in state if k not in rows and not torch.allclose(state[k], tuned[k], atol=1e-6)]
+    if moved:
+        raise StylecamError(f"that network is not a gamma/beta fine-tune of this base ({moved[0]} differs)")
+    index = base.styles.index(name)
+    for key in rows:
+        state[key][index] = tuned[key][0]
+    net = LiveNet(base.net.n_styles, width=base.net.config["width"], blocks=base.net.config["blocks"], layout=base.net.layout)
+    net.load_state_dict(state)
+    return BaseNet(net=net, styles=list(base.styles), train_config=base.train_config)

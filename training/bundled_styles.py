@@ -75,15 +75,23 @@ def run_training(args: argparse.Namespace) -> int:
     return code
 
 
-def export_bundled(base_path: Path, out: Path, assets: Path, *, record: dict[str, object] | None = None) -> list[Path]:
-    """Write the six style files from the base network at ``base_path``; copy the base into ``assets``."""
+def export_bundled(
+    base_path: Path, out: Path, assets: Path, *, record: dict[str, object] | None = None, retuned: dict[str, Path] | None = None
+) -> list[Path]:
+    """Write the six style files from the base network at ``base_path``; copy the base into ``assets``.
+
+    retuned: style name -> checkpoint of a ``--tune norms`` fine-tune of that style from this
+    base; its gamma/beta row replaces the base's (:func:`~stylecam.training.base_net.merge_row`).
+    """
     from stylecam.imageio import read_image
     from stylecam.styles import StyleInfo, export_style
-    from stylecam.training.base_net import base_from_checkpoint, load_base, save_base
+    from stylecam.training.base_net import base_from_checkpoint, load_base, merge_row, save_base
     from stylecam.training.checkpoint import safetensors_metadata
 
     is_checkpoint = safetensors_metadata(base_path.read_bytes()).get("format", "").startswith("stylecam-train-checkpoint")
     base = base_from_checkpoint(base_path) if is_checkpoint else load_base(base_path)
+    for name, ckpt_path in (retuned or {}).items():
+        base = merge_row(base, name, _single_from_checkpoint(ckpt_path))
     by_stem = {Path(p.file).stem: p for p in PAINTINGS}
     style_files = [base.train_config.get("style", ""), *base.train_config.get("styles", [])]
     written: list[Path] = []
@@ -108,6 +116,27 @@ def export_bundled(base_path: Path, out: Path, assets: Path, *, record: dict[str
     return written
 
 
+def _single_from_checkpoint(path: Path):  # noqa: ANN202 (LiveNet, imported lazily)
+    """The one-style live network of a training checkpoint."""
+    from stylecam.nets.live import LiveNet
+    from stylecam.training.checkpoint import load_checkpoint
+
+    net = LiveNet(1)
+    net.load_state_dict(load_checkpoint(path).net_state)
+    return net
+
+
+def _retuned(specs: list[str]) -> dict[str, Path]:
+    """``NAME=CHECKPOINT`` arguments -> {name: path}."""
+    pairs = {}
+    for spec in specs:
+        name, sep, path = spec.partition("=")
+        if not sep or not name or not path:
+            raise SystemExit(f"error: --retuned wants NAME=CHECKPOINT, got {spec!r}")
+        pairs[name] = Path(path)
+    return pairs
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Train and export the bundled styles.")
     sub = ap.add_subparsers(dest="command", required=True)
@@ -121,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     e = sub.add_parser("export", help="write trained_styles/ and the bundled base from a trained base network")
     e.add_argument("--base", type=Path, required=True, help="the base network written by train, or its checkpoint")
     e.add_argument("--record", type=Path, default=None, help="train_record.json of the run, appended to training_log.jsonl")
+    e.add_argument("--retuned", nargs="+", default=[], metavar="NAME=CHECKPOINT",
+                   help="a style's gamma/beta from a --tune norms fine-tune of the base (its checkpoint) instead of the base's")
     e.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "trained_styles")
     e.add_argument("--assets", type=Path, default=Path(__file__).resolve().parent.parent / "stylecam" / "assets",
                    help="where the base network goes (default: this checkout's stylecam/assets)")
@@ -128,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "train":
         return run_training(args)
     record = json.loads(args.record.read_text()) if args.record else None
-    for path in export_bundled(args.base, args.out, args.assets, record=record):
+    for path in export_bundled(args.base, args.out, args.assets, record=record, retuned=_retuned(args.retuned)):
         print(path)
     return 0
 

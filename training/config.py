@@ -160,15 +160,17 @@ _LIVE_FINE_TUNE: dict[str, Any] = {
     "base": "bundled",
     "size": 192,
     "batch": 4,
-    "content_weight": 1e-4,
+    # The loss weights the bundled base was trained with (its shared convolutions paint under them).
+    "content_weight": 5e-4,
     "style_weight": 1e-3,
+    "stability_weight": 20.0,
     "stability_shift": 8,
     "style_layers": ("relu1_2", "relu2_2", "relu3_3"),
 }
 
 PRESETS: dict[str, dict[str, Any]] = {
-    "quick": {**_LIVE_FINE_TUNE, "tune": "norms", "iters": 300, "lr": 1e-2, "checkpoint_every": 50, "preview_every": 50},
-    "cpu": {**_LIVE_FINE_TUNE, "tune": "all", "iters": 1200, "lr": 2e-3, "checkpoint_every": 100, "preview_every": 100},
+    "quick": {**_LIVE_FINE_TUNE, "tune": "norms", "iters": 900, "lr": 1e-2, "checkpoint_every": 100, "preview_every": 100},
+    "cpu": {**_LIVE_FINE_TUNE, "tune": "all", "iters": 4000, "lr": 1e-3, "checkpoint_every": 200, "preview_every": 200},
     "lite": {},  # the dataclass defaults
     "base": {
         "arch": "live",

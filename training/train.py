@@ -182,14 +182,16 @@ def learning_rate(config: TrainConfig, step: int) -> float:
 
 
 def _initial_net(config: TrainConfig, n_styles: int) -> nn.Module:
-    """The network a run starts from: fresh, or from ``config.base`` (one style: the mean of its
-    styles; several: its rows for the styles it knows by name, see :func:`extend_base`)."""
+    """The network a run starts from: fresh, or from ``config.base``: its gamma/beta rows for the
+    styles it knows by name (the style image's file stem, see :func:`extend_base`: retuning a
+    bundled style starts from it), else, for one new style, the mean of its styles."""
     if not config.base:
         return build_net(config.arch, n_styles=n_styles)
     base = load_base(config.base)
-    if n_styles == 1:
+    names = [Path(p).stem for p in (config.style, *config.styles)]
+    if n_styles == 1 and names[0] not in base.styles:
         return start_from_base(base)
-    return extend_base(base, [Path(p).stem for p in (config.style, *config.styles)])
+    return extend_base(base, names)
 
 
 def _write_preview(net: nn.Module, photo: torch.Tensor, path: Path, n_styles: int) -> None:

@@ -27,12 +27,16 @@ parameters:
   below its stride of 8 frame pixels: a 4 px pan moves the content half a cell of the trunk, and
   its strokes jump instead of moving with the scene (flicker).
 - **2** (default): anti-aliased (Zhang 2019, "Making Convolutional Networks Shift-Invariant
-  Again"): a binomial blur before each strided conv and bilinear instead of nearest-neighbour
-  upsampling from the trunk, so the trunk's features follow a sub-cell pan. The pixel-shuffle
-  tail stays: it is what paints detail finer than the trunk (a bilinear enlargement followed by a
-  conv cannot create any), and its period is 4 frame pixels, not 8. The cost is ~2 ms a
-  640x480 frame. A layout-1 network loads into layout 2 unchanged (:func:`upgrade_layout`): a
-  warm start, close to but not the same function.
+  Again") and with a skip: a binomial blur before each strided conv and on the trunk's output,
+  bilinear instead of nearest-neighbour upsampling, and the encoder's 1/4-scale features added to
+  the decoder's before its norm (a U-Net-style skip, no extra FLOPs). The blurred trunk can only
+  carry what varies slowly across its 8 px cells, so it lays out the picture; the strokes are
+  painted at 1/4 and 1/2 of the frame (periods of 4 and 2 px), from the trunk and the photo's own
+  edges. Measured on the bundled base with layout-1 weights, before any training for it: flicker
+  on a 4 px pan about halved. The pixel-shuffle tail stays: it paints detail finer than the
+  1/4-scale stage (a bilinear enlargement followed by a linear conv cannot create any). The cost
+  is ~2 ms a 640x480 frame. A layout-1 network loads into layout 2 unchanged
+  (:func:`upgrade_layout`): a warm start, not the same function.
 """
 
 from __future__ import annotations
@@ -134,8 +138,9 @@ class LiveNet(nn.Module):
     approximately 0-255. ``mix``: (N, n_styles) style weights (rows sum to 1); None for a
     one-style network. Use :meth:`style_mix` to make one-hot rows from style indices.
     Layout (sizes relative to the frame): 2x2 average -> conv5x5/2 (w/2 ch, 1/4) -> conv3x3/2
-    (w, 1/8) -> ``blocks`` separable residual blocks -> separable upsample (w/2, 1/4) -> conv3x3
-    to 12 ch + pixel shuffle (RGB at 1/2) -> bilinear to the frame size. No skip from the input: the instance norms
+    (w, 1/8) -> ``blocks`` separable residual blocks -> upsample, separable conv (w/2, 1/4;
+    layout 2: plus the conv5x5/2 output) -> conv3x3 to 12 ch + pixel shuffle (RGB at 1/2) ->
+    bilinear to the frame size (layout 2 blurs before each strided conv and the trunk's output). No skip from the input: the instance norms
     remove the photo's global colour, so the painting's palette comes from the style's beta. Every norm is a :class:`CondInstanceNorm`.
     """
 
@@ -187,7 +192,9 @@ class LiveNet(nn.Module):
             y = F.interpolate(self.blur3(y), size=y1.shape[-2:], mode="bilinear", align_corners=False)
         else:
             y = upsample_to(y, y1)
-        y = F.relu(self.norm3(self.up(y), mix))
+        # Layout 2: a skip from the encoder at 1/4 of the frame, so that the decoder paints on the
+        # photo's edges at its own resolution (faces, content) instead of only on the blurred trunk.
+        y = F.relu(self.norm3(self.up(y) + y1 if smooth else self.up(y), mix))
         y = F.pixel_shuffle(self.out(y), 2)[:, :, : half.shape[2], : half.shape[3]]
         # Levels around mid-grey with a fixed gain: with default init the last conv gives outputs of
         # about +-0.5, and Adam would spend thousands of steps growing its weights to the 0-255 range.
