@@ -69,6 +69,12 @@ def photos() -> list[np.ndarray]:
     return out
 
 
+def mean_gradient(image: np.ndarray) -> float:
+    """Mean gradient magnitude of an (H, W, 3) uint8 image's channel mean, levels per pixel."""
+    gy, gx = np.gradient(image.mean(axis=2))
+    return float(np.hypot(gx, gy).mean())
+
+
 @pytest.mark.parametrize("name", BUNDLED)
 def test_style_moves_photos_towards_its_painting(library: StyleLibrary, vgg: VGGFeatures, photos: list[np.ndarray], name: str) -> None:
     style = library.get(name)
@@ -82,11 +88,13 @@ def test_style_moves_photos_towards_its_painting(library: StyleLibrary, vgg: VGG
         diff = np.abs(out.astype(np.float32) - photo.astype(np.float32))
         assert diff.mean() > 3.0 and (diff.max(axis=2) > 30).mean() > 0.03, f"{name} barely changes the photo"
         # ... and far from a flat image: real texture and structure remain.
-        assert out.reshape(-1, 3).std(axis=0).min() > 10.0
-        gy, gx = np.gradient(out.mean(axis=2))
-        # The live styles paint at half resolution and are smooth (mean gradient 2.7-6 levels/px
-        # on these photos); a flat image scores 0, the coffee photo blurred with sigma 8 px 1.7.
-        assert np.hypot(gx, gy).mean() > 2.0
+        # (Brightness, not every colour channel: The Scream paints in oranges, so its blue channel
+        # may spread by only ~9 levels on a photo while its brightness spreads by 20+.)
+        assert cv2.cvtColor(out, cv2.COLOR_BGR2GRAY).std() > 10.0
+        # The live styles paint at half resolution and are smooth: mean gradient 2.0-6 levels/px on
+        # these photos (The Scream, in a narrow orange palette, the smoothest: 2.0-2.5); a flat
+        # image scores 0, the coffee photo blurred with sigma 8 px 1.7.
+        assert mean_gradient(out) > 1.8
         before.append(style_distance(vgg, photo, painting))
         after.append(style_distance(vgg, out, painting))
     # Closer in style (VGG Gram distance) to the painting, on average over the photos.

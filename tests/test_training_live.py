@@ -45,6 +45,15 @@ def paintings(tmp_path: Path) -> list[Path]:
     return paths
 
 
+def with_random_rows(net):  # noqa: ANN001, ANN201 (a LiveNet)
+    """``net`` with different gamma/beta rows per style, as after multi-style training (in place)."""
+    with torch.no_grad():
+        for norm in net.norms():
+            norm.weight.uniform_(0.5, 1.5)
+            norm.bias.normal_(0.0, 0.5)
+    return net
+
+
 def live_config(style: Path, dataset: Path, **changes: object):  # noqa: ANN201
     values = dict(
         style=str(style), dataset=str(dataset), name="tiny", arch="live", base="", tune="all", size=64, batch=3,
@@ -172,10 +181,7 @@ def test_extending_a_base_keeps_the_rows_of_known_styles_and_starts_new_ones_fro
     from stylecam.training.base_net import extend_base
 
     torch.manual_seed(0)
-    net = LiveNet(2)
-    with torch.no_grad():
-        for norm in net.norms():
-            norm.weight.uniform_(0.5, 1.5)
+    net = with_random_rows(LiveNet(2))
     base = load_base(save_base(tmp_path / "b.safetensors", net, styles=["a", "b"], train_config={}))
     grown = extend_base(base, ["b", "new", "a"])
     assert grown.n_styles == 3
@@ -191,10 +197,7 @@ def test_multi_style_training_from_a_base_starts_from_its_rows(tmp_path: Path, p
 
     torch.manual_seed(2)
     names = [p.stem for p in paintings[:2]]
-    start = LiveNet(2)
-    with torch.no_grad():
-        for norm in start.norms():
-            norm.weight.uniform_(0.5, 1.5)
+    start = with_random_rows(LiveNet(2))
     base_path = save_base(tmp_path / "b.safetensors", start, styles=names, train_config={})
     cfg = live_config(paintings[0], photos, styles=(str(paintings[1]),), base=str(base_path), iters=1, lr=1e-9)
     result = train(cfg, out_dir=tmp_path / "out", perceptual=tiny_vgg_features())
@@ -209,11 +212,7 @@ def test_retuning_a_style_of_the_base_starts_from_its_row_and_merges_back(tmp_pa
 
     torch.manual_seed(3)
     names = [p.stem for p in paintings[:2]]
-    net = LiveNet(2)
-    with torch.no_grad():
-        for norm in net.norms():
-            norm.weight.uniform_(0.5, 1.5)
-            norm.bias.normal_(0.0, 0.5)
+    net = with_random_rows(LiveNet(2))
     base = load_base(save_base(tmp_path / "b.safetensors", net, styles=names, train_config={}))
     cfg = live_config(paintings[1], photos, base=str(tmp_path / "b.safetensors"), tune="norms", iters=2, lr=1e-9)
     untouched = train(cfg, out_dir=tmp_path / "o1", perceptual=tiny_vgg_features(), export=False).net

@@ -287,6 +287,20 @@ def test_space_freezes_a_frame_and_escape_cancels_the_snapshot(make_window, qtbo
     assert blocker.args == ["cancelled"] and panel.result is not None
 
 
+def test_the_snapshot_freezes_the_frame_as_the_preview_showed_it_mirrored_or_not(make_window, qtbot, monkeypatch) -> None:
+    w = make_window(style="alpha")
+    wait_frame(qtbot, w)
+    w.toggle("mirror")
+    seq = w.pipeline.latest().seq
+    qtbot.waitUntil(lambda: w.pipeline.latest().seq > seq + 2, timeout=10000)  # frames made with mirror on
+    pair = w.pipeline.latest()
+    monkeypatch.setattr(w.pipeline, "latest", lambda: pair)
+    assert w.settings.mirror and w.take_snapshot()
+    # the pipeline mirrored the pair already: the frozen frame is the preview's picture, not flipped back
+    assert np.array_equal(w.snapshot.frame, pair.original) and np.array_equal(w.snapshot.live_picture, pair.stylized)
+    assert not np.array_equal(pair.original, pair.original[:, ::-1])  # the test picture is not symmetric
+
+
 def test_broken_settings_fall_back_with_a_notice(make_window, qtbot) -> None:
     settings_path().parent.mkdir(parents=True, exist_ok=True)
     settings_path().write_text("{ this is not json")

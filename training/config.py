@@ -5,16 +5,18 @@ Caffe weights fed 0-255 inputs (the shared safetensors file); torchvision-normal
 produce features ~60x smaller, so the trainer rescales the weights when the loaded VGG uses that
 convention (``training.train.build_perceptual``).
 
-``quick`` -- a new live style on a laptop CPU in about 15 minutes: fine-tunes only the gamma/beta
+``quick`` -- a new live style on a laptop CPU in under 15 minutes: fine-tunes only the gamma/beta
 of the bundled ``live`` base network (conditional instance norm; Dumoulin et al. 2017), whose
 convolutions already know how to paint, on 192 px crops, batch 4, Adam lr 1e-2 (few, well
-conditioned parameters), VGG16 up to relu3_3 (block 4 costs ~40 % of the trunk).
+conditioned parameters), VGG16 up to relu3_3 (block 4 costs ~40 % of the trunk), content weight
+5e-4 and stability weight 5 (900 steps: 8.8 min on 2 Zen 4 cores, docs/TRAINING.md).
 
-``cpu`` -- the higher-quality CPU recipe (~1 hour): the same start, every weight trained, more steps.
+``cpu`` -- the higher-quality CPU recipe (well under an hour): the same start, every weight
+trained, more steps.
 
 ``base`` -- the multi-style base network of the bundled styles (all six paintings at once, one
-gamma/beta row each, shared convolutions), from scratch, 192 px crops, batch 6 (one crop per
-style per step).
+gamma/beta row each, shared convolutions), 192 px crops, batch 6 (one crop per style per step);
+the bundled base was trained in stages warm-started from each other (docs/TRAINING.md).
 
 ``lite`` -- the former quick preset: a ``lite`` network from scratch (it learns a change to its
 input), 600 steps of batch 2.
@@ -160,7 +162,8 @@ _LIVE_FINE_TUNE: dict[str, Any] = {
     "base": "bundled",
     "size": 192,
     "batch": 4,
-    # The loss weights the bundled base was trained with (its shared convolutions paint under them).
+    # The loss weights of the bundled base's training stages (its shared convolutions paint under them);
+    # quick lowers the stability weight: gamma/beta alone reach the style ratio only with 5 (measured).
     "content_weight": 5e-4,
     "style_weight": 1e-3,
     "stability_weight": 20.0,
@@ -169,8 +172,8 @@ _LIVE_FINE_TUNE: dict[str, Any] = {
 }
 
 PRESETS: dict[str, dict[str, Any]] = {
-    "quick": {**_LIVE_FINE_TUNE, "tune": "norms", "iters": 900, "lr": 1e-2, "checkpoint_every": 100, "preview_every": 100},
-    "cpu": {**_LIVE_FINE_TUNE, "tune": "all", "iters": 4000, "lr": 1e-3, "checkpoint_every": 200, "preview_every": 200},
+    "quick": {**_LIVE_FINE_TUNE, "tune": "norms", "iters": 900, "lr": 1e-2, "stability_weight": 5.0, "checkpoint_every": 100, "preview_every": 100},
+    "cpu": {**_LIVE_FINE_TUNE, "tune": "all", "iters": 2000, "lr": 1e-3, "checkpoint_every": 200, "preview_every": 200},
     "lite": {},  # the dataclass defaults
     "base": {
         "arch": "live",
@@ -178,8 +181,9 @@ PRESETS: dict[str, dict[str, Any]] = {
         "iters": 1200,
         "batch": 6,
         "lr": 2e-3,
-        "content_weight": 2e-4,
+        "content_weight": 5e-4,
         "style_weight": 1e-3,
+        "stability_weight": 10.0,
         "stability_shift": 8,
         "style_layers": ("relu1_2", "relu2_2", "relu3_3"),
         "checkpoint_every": 50,

@@ -30,6 +30,10 @@ def _session_options(provider: str) -> ort.SessionOptions:
         so.inter_op_num_threads = 1
         so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         so.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        # Trained instance-norm nets produce denormal floats in flat regions; on x86 each costs a
+        # microcode assist. Flushing them is invisible in 0-255 pixels and measured 44 -> 32 ms a
+        # 640x480 frame of the bundled live styles on 2 Zen 4 cores.
+        so.add_session_config_entry("session.set_denormal_as_zero", "1")
     return so
 
 

@@ -13,10 +13,12 @@ class ConvLayer(nn.Module):
     Parameter names (``conv2d``) match pytorch/examples so reference weights load unchanged.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1, groups: int = 1) -> None:
+    def __init__(
+        self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1, groups: int = 1, dilation: int = 1
+    ) -> None:
         super().__init__()
-        self.reflection_pad = nn.ReflectionPad2d(kernel_size // 2)
-        self.conv2d = nn.Conv2d(in_channels, out_channels, kernel_size, stride, groups=groups)
+        self.reflection_pad = nn.ReflectionPad2d(kernel_size // 2 * dilation)
+        self.conv2d = nn.Conv2d(in_channels, out_channels, kernel_size, stride, groups=groups, dilation=dilation)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.conv2d(self.reflection_pad(x))

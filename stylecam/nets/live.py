@@ -23,20 +23,23 @@ photo, and a residual to the photo biased short CPU trainings towards leaving it
 Two layouts (``layout`` in the network's config; files without it are layout 1), with the same
 parameters:
 
-- **1**: 2x2 average in, plain strided convs, nearest-neighbour upsampling. Not shift-equivariant
-  below its stride of 8 frame pixels: a 4 px pan moves the content half a cell of the trunk, and
-  its strokes jump instead of moving with the scene (flicker).
-- **2** (default): anti-aliased (Zhang 2019, "Making Convolutional Networks Shift-Invariant
-  Again") and with a skip: a binomial blur before each strided conv and on the trunk's output,
-  bilinear instead of nearest-neighbour upsampling, and the encoder's 1/4-scale features added to
-  the decoder's before its norm (a U-Net-style skip, no extra FLOPs). The blurred trunk can only
-  carry what varies slowly across its 8 px cells, so it lays out the picture; the strokes are
-  painted at 1/4 and 1/2 of the frame (periods of 4 and 2 px), from the trunk and the photo's own
-  edges. Measured on the bundled base with layout-1 weights, before any training for it: flicker
-  on a 4 px pan about halved. The pixel-shuffle tail stays: it paints detail finer than the
-  1/4-scale stage (a bilinear enlargement followed by a linear conv cannot create any). The cost
-  is ~2 ms a 640x480 frame. A layout-1 network loads into layout 2 unchanged
-  (:func:`upgrade_layout`): a warm start, not the same function.
+- **1**: 2x2 average in, strided convs down to 1/8 of the frame, the residual blocks there,
+  nearest-neighbour upsampling back to 1/4. Not shift-equivariant below its stride of 8 frame
+  pixels: a 4 px pan moves the content half a cell of the trunk, and the strokes jump instead of
+  moving with the scene (flicker; measured on the bundled styles, a 4 px pan flickers 5-7x more
+  than an 8 px one).
+- **2** (default): the same network computed densely at 1/4 of the frame ("a trous", Holschneider
+  et al. 1989; the trick of dense prediction nets): the second conv keeps its 3x3 kernel but not its
+  stride, and the trunk's depthwise kernels are dilated by 2, so every layer sees the same
+  footprint in frame pixels as in layout 1 but is evaluated at every 1/4-frame position instead
+  of every other one. Add an anti-aliasing binomial blur before the first conv and the second, and
+  on the trunk's output (Zhang 2019, "Making Convolutional Networks Shift-Invariant Again"), and
+  the encoder's 1/4-scale features added to the decoder's (a U-Net-style skip: the strokes follow
+  the photo's edges). Every stage is then strided by 4 frame pixels at most, so a pan by a multiple
+  of 4 px moves the strokes with the scene, and other pans jitter at half the period. It costs 3x
+  the FLOPs (2.8 GFLOPs at 640x480, ~26 ms on 2 Zen 4 cores in ONNX Runtime; still 35+ fps end to
+  end). A layout-1 network loads into layout 2 unchanged (:func:`upgrade_layout`): a warm start
+  close to the same picture, not the same function.
 """
 
 from __future__ import annotations
@@ -67,16 +70,17 @@ class Blur(nn.Module):
     one geometry. The kernel is a fixed, non-persistent buffer: no parameters, nothing in the state dict.
     """
 
-    def __init__(self, channels: int, *, stride: int = 1) -> None:
+    def __init__(self, channels: int, *, stride: int = 1, dilation: int = 1) -> None:
         super().__init__()
         k = torch.tensor([1.0, 2.0, 1.0])
         self.register_buffer("kernel", (k[:, None] * k[None, :] / 16.0).expand(channels, 1, 3, 3).clone(), persistent=False)
-        self.pad = nn.ReflectionPad2d(1)
+        self.pad = nn.ReflectionPad2d(dilation)
         self.stride = stride
+        self.dilation = dilation
         self.channels = channels
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.conv2d(self.pad(x), self.kernel.to(x.dtype), stride=self.stride, groups=self.channels)
+        return F.conv2d(self.pad(x), self.kernel.to(x.dtype), stride=self.stride, dilation=self.dilation, groups=self.channels)
 
 
 class CondInstanceNorm(nn.Module):
@@ -107,11 +111,11 @@ class CondInstanceNorm(nn.Module):
 
 
 class _SeparableConv(nn.Module):
-    """Depthwise 3x3 (reflection padded) then pointwise 1x1."""
+    """Depthwise 3x3 (reflection padded, optionally dilated) then pointwise 1x1."""
 
-    def __init__(self, cin: int, cout: int) -> None:
+    def __init__(self, cin: int, cout: int, dilation: int = 1) -> None:
         super().__init__()
-        self.depthwise = ConvLayer(cin, cin, kernel_size=3, groups=cin)
+        self.depthwise = ConvLayer(cin, cin, kernel_size=3, groups=cin, dilation=dilation)
         self.pointwise = nn.Conv2d(cin, cout, kernel_size=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -119,11 +123,11 @@ class _SeparableConv(nn.Module):
 
 
 class _ResidualBlock(nn.Module):
-    def __init__(self, channels: int, n_styles: int) -> None:
+    def __init__(self, channels: int, n_styles: int, dilation: int = 1) -> None:
         super().__init__()
-        self.conv1 = _SeparableConv(channels, channels)
+        self.conv1 = _SeparableConv(channels, channels, dilation)
         self.norm1 = CondInstanceNorm(channels, n_styles)
-        self.conv2 = _SeparableConv(channels, channels)
+        self.conv2 = _SeparableConv(channels, channels, dilation)
         self.norm2 = CondInstanceNorm(channels, n_styles)
 
     def forward(self, x: torch.Tensor, mix: torch.Tensor | None) -> torch.Tensor:
@@ -137,10 +141,11 @@ class LiveNet(nn.Module):
     forward(x, mix=None): x (N, 3, H, W) float RGB 0-255, any H, W >= 32 -> (N, 3, H, W) float,
     approximately 0-255. ``mix``: (N, n_styles) style weights (rows sum to 1); None for a
     one-style network. Use :meth:`style_mix` to make one-hot rows from style indices.
-    Layout (sizes relative to the frame): 2x2 average -> conv5x5/2 (w/2 ch, 1/4) -> conv3x3/2
-    (w, 1/8) -> ``blocks`` separable residual blocks -> upsample, separable conv (w/2, 1/4;
-    layout 2: plus the conv5x5/2 output) -> conv3x3 to 12 ch + pixel shuffle (RGB at 1/2) ->
-    bilinear to the frame size (layout 2 blurs before each strided conv and the trunk's output). No skip from the input: the instance norms
+    Layout 1 (sizes relative to the frame): 2x2 average -> conv5x5/2 (w/2 ch, 1/4) -> conv3x3/2
+    (w, 1/8) -> ``blocks`` separable residual blocks -> nearest upsample, separable conv (w/2,
+    1/4) -> conv3x3 to 12 ch + pixel shuffle (RGB at 1/2) -> bilinear to the frame size. Layout 2:
+    the same at 1/4 throughout (conv3x3 without stride, residual blocks dilated by 2), blurs before
+    conv5x5/2 and conv3x3 and after the blocks, and the conv5x5/2 output added before the decoder's norm. No skip from the input: the instance norms
     remove the photo's global colour, so the painting's palette comes from the style's beta. Every norm is a :class:`CondInstanceNorm`.
     """
 
@@ -156,16 +161,18 @@ class LiveNet(nn.Module):
         w1, w2 = width // 2, width
         self.conv1 = ConvLayer(3, w1, kernel_size=5, stride=2)
         self.norm1 = CondInstanceNorm(w1, n_styles)
-        self.conv2 = ConvLayer(w1, w2, kernel_size=3, stride=2)
+        # Layout 2 computes the trunk densely ("a trous"): no subsampling, kernels dilated instead.
+        dense = layout == 2
+        self.conv2 = ConvLayer(w1, w2, kernel_size=3, stride=1 if dense else 2)
         self.norm2 = CondInstanceNorm(w2, n_styles)
-        self.res = nn.ModuleList(_ResidualBlock(w2, n_styles) for _ in range(blocks))
+        self.res = nn.ModuleList(_ResidualBlock(w2, n_styles, dilation=2 if dense else 1) for _ in range(blocks))
         self.up = _SeparableConv(w2, w1)
         self.norm3 = CondInstanceNorm(w1, n_styles)
         self.out = ConvLayer(w1, 12, kernel_size=3)
         if layout == 2:
             self.blur1 = Blur(3)
             self.blur2 = Blur(w1)
-            self.blur3 = Blur(w2)
+            self.blur3 = Blur(w2, dilation=2)
 
     @property
     def layout(self) -> int:
@@ -188,10 +195,7 @@ class LiveNet(nn.Module):
         y = F.relu(self.norm2(self.conv2(self.blur2(y1) if smooth else y1), mix))
         for block in self.res:
             y = block(y, mix)
-        if smooth:
-            y = F.interpolate(self.blur3(y), size=y1.shape[-2:], mode="bilinear", align_corners=False)
-        else:
-            y = upsample_to(y, y1)
+        y = self.blur3(y) if smooth else upsample_to(y, y1)
         # Layout 2: a skip from the encoder at 1/4 of the frame, so that the decoder paints on the
         # photo's edges at its own resolution (faces, content) instead of only on the blurred trunk.
         y = F.relu(self.norm3(self.up(y) + y1 if smooth else self.up(y), mix))

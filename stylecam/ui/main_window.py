@@ -443,9 +443,8 @@ class MainWindow(QMainWindow):
                 style_image = style.info.source_image()
             except StylecamError:
                 style_image = None
+        # The pair is what the preview showed: already mirrored when mirror is on.
         frame, painted = pair.original, pair.stylized
-        if self.settings.mirror:
-            frame, painted = frame[:, ::-1].copy(), painted[:, ::-1].copy()  # what the user saw
         self.snapshot.freeze(
             frame, style_image=style_image, style_title=style.info.title if style else "", live_picture=painted if style else None
         )
