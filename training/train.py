@@ -268,6 +268,12 @@ def _run(
 ) -> TrainResult:
     cuda = device.type == "cuda"
     amp_dtype = autocast_dtype(config.bf16, device)
+    if dinfo.world > 1 and device.type == "cpu" and config.bf16 == "auto":
+        # The CPU decision is a timing probe: on a busy machine ranks may disagree, and ranks with
+        # different dtypes and memory layouts break DDP's parameter sync. bf16 only if all agree.
+        agree = torch.tensor([1 if amp_dtype is not None else 0])
+        dist.all_reduce(agree, op=dist.ReduceOp.MIN)
+        amp_dtype = amp_dtype if int(agree.item()) == 1 else None
     memory_format = torch.channels_last if cuda or amp_dtype is not None else torch.contiguous_format
     n_styles = len(style_images)
 
