@@ -139,8 +139,12 @@ def test_snapshot_dream_runs_and_cancel_keeps_the_image_so_far(panel, qtbot) -> 
     panel.dream_size.setValue(64)
     panel.dream_octaves.setValue(1)
     panel.dream_steps.setValue(200)
-    with qtbot.waitSignal(panel._bridge.progress, timeout=30000):
-        panel.run()
+    # Progress is emitted on the job's thread: a persistent slot, not a waitSignal blocker, whose
+    # queued deliveries can outlive it and land in the next blocker (seen as a flaky CI failure).
+    progressed: list[object] = []
+    panel._bridge.progress.connect(progressed.append)
+    panel.run()
+    qtbot.waitUntil(lambda: bool(progressed), timeout=30000)
     with qtbot.waitSignal(panel.finished, timeout=30000) as blocker:
         assert panel.cancel()
     assert blocker.args == ["cancelled"]

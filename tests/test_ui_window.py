@@ -277,8 +277,12 @@ def test_space_freezes_a_frame_and_escape_cancels_the_snapshot(make_window, qtbo
     assert panel.mode.currentData() == "gatys"
     panel.gatys_size.setValue(64)
     panel.gatys_steps.setValue(3000)
-    with qtbot.waitSignal(panel._bridge.progress, timeout=30000):
-        panel.run()
+    # Progress is emitted on the job's thread: a persistent slot, not a waitSignal blocker, whose
+    # queued deliveries can outlive it and land in the next blocker (seen as a flaky CI failure).
+    progressed: list[object] = []
+    panel._bridge.progress.connect(progressed.append)
+    panel.run()
+    qtbot.waitUntil(lambda: bool(progressed), timeout=30000)
     seen = w.preview.frames_shown
     wait_frame(qtbot, w, after=seen + 2)  # the live preview keeps running meanwhile
     with qtbot.waitSignal(panel.finished, timeout=30000) as blocker:
