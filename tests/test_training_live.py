@@ -229,3 +229,5 @@ def test_retuning_a_style_of_the_base_starts_from_its_row_and_merges_back(tmp_pa
         merge_row(base, names[0], moved)
     with pytest.raises(StylecamError, match="no style"):
         merge_row(base, "nope", tuned)
+    with pytest.raises(StylecamError, match="has 2 styles"):
+        merge_row(base, names[0], net)

@@ -157,6 +157,8 @@ def merge_row(base: BaseNet, name: str, single: LiveNet) -> BaseNet:
     """
     if name not in base.styles:
         raise StylecamError(f"the base has no style {name!r} (it has {', '.join(base.styles)})")
+    if single.n_styles != 1:
+        raise StylecamError(f"that network has {single.n_styles} styles: give the checkpoint of a one-style fine-tune")
     tuned = current_layout(single).state_dict()
     state = {k: v.clone() for k, v in base.net.state_dict().items()}
     rows = set(style_parameter_names(base.net))

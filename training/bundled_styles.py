@@ -91,7 +91,7 @@ def export_bundled(
     is_checkpoint = safetensors_metadata(base_path.read_bytes()).get("format", "").startswith("stylecam-train-checkpoint")
     base = base_from_checkpoint(base_path) if is_checkpoint else load_base(base_path)
     for name, ckpt_path in (retuned or {}).items():
-        base = merge_row(base, name, _single_from_checkpoint(ckpt_path))
+        base = merge_row(base, name, base_from_checkpoint(ckpt_path).net)
     by_stem = {Path(p.file).stem: p for p in PAINTINGS}
     style_files = [base.train_config.get("style", ""), *base.train_config.get("styles", [])]
     written: list[Path] = []
@@ -114,16 +114,6 @@ def export_bundled(
         with (out / "training_log.jsonl").open("a") as f:
             f.write(json.dumps(record) + "\n")
     return written
-
-
-def _single_from_checkpoint(path: Path):  # noqa: ANN202 (LiveNet, imported lazily)
-    """The one-style live network of a training checkpoint."""
-    from stylecam.nets.live import LiveNet
-    from stylecam.training.checkpoint import load_checkpoint
-
-    net = LiveNet(1)
-    net.load_state_dict(load_checkpoint(path).net_state)
-    return net
 
 
 def _retuned(specs: list[str]) -> dict[str, Path]:

@@ -39,6 +39,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--batch", type=int, help="images per step (per GPU under torchrun)")
     p.add_argument("--lr", type=float, help="Adam learning rate")
     p.add_argument("--content-weight", type=float)
+    p.add_argument("--content-layer", default=None, metavar="LAYER", help="VGG16 layer of the content loss, e.g. relu2_2 (default) or relu3_3")
     p.add_argument("--style-weight", type=float)
     p.add_argument("--tv-weight", type=float)
     p.add_argument("--stability-weight", type=float, help="temporal stability (anti-flicker) weight; 0 turns it off")
@@ -81,6 +82,7 @@ def main(args: argparse.Namespace) -> int:
         batch=args.batch,
         lr=args.lr,
         content_weight=args.content_weight,
+        content_layer=args.content_layer,
         style_weight=args.style_weight,
         tv_weight=args.tv_weight,
         stability_weight=args.stability_weight,
