@@ -162,3 +162,27 @@ class _FakeCapture:
     def release(self) -> None:
         self.is_open = False
         self.cams.released += 1
+
+
+def with_random_rows(net: torch.nn.Module, *, weight: tuple[float, float] = (0.5, 1.5), bias_std: float = 0.5) -> torch.nn.Module:
+    """A LiveNet with different gamma/beta rows per style, as after training (in place): gammas
+    uniform in ``weight``, betas normal with ``bias_std``."""
+    with torch.no_grad():
+        for norm in net.norms():
+            norm.weight.uniform_(*weight)
+            norm.bias.normal_(0.0, bias_std)
+    return net
+
+
+def run_until_first_progress(qtbot, panel) -> list[object]:  # noqa: ANN001 (pytest-qt's qtbot, a SnapshotPanel)
+    """Start ``panel``'s snapshot and wait until its first progress report; returns the reports so far.
+
+    Progress is emitted on the job's thread, so it is collected by a slot that stays connected, not
+    by a ``waitSignal`` blocker: a blocker's queued cross-thread deliveries can outlive it and land
+    in the next blocker (seen as a flaky CI failure and a segfault).
+    """
+    progressed: list[object] = []
+    panel._bridge.progress.connect(progressed.append)
+    panel.run()
+    qtbot.waitUntil(lambda: bool(progressed), timeout=30000)
+    return progressed

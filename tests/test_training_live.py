@@ -19,7 +19,7 @@ from stylecam.training.base_net import load_base, save_base, start_from_base
 from stylecam.training.config import preset
 from stylecam.training.train import style_indices, train
 
-from .helpers import synthetic_frame
+from .helpers import synthetic_frame, with_random_rows
 from .test_training import Recorder, colourful
 
 
@@ -43,15 +43,6 @@ def paintings(tmp_path: Path) -> list[Path]:
         cv2.imwrite(str(path), img)
         paths.append(path)
     return paths
-
-
-def with_random_rows(net):  # noqa: ANN001, ANN201 (a LiveNet)
-    """``net`` with different gamma/beta rows per style, as after multi-style training (in place)."""
-    with torch.no_grad():
-        for norm in net.norms():
-            norm.weight.uniform_(0.5, 1.5)
-            norm.bias.normal_(0.0, 0.5)
-    return net
 
 
 def live_config(style: Path, dataset: Path, **changes: object):  # noqa: ANN201

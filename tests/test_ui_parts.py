@@ -17,7 +17,7 @@ from stylecam.ui.gallery import StyleGallery
 from stylecam.ui.hotkeys import HOTKEYS, markdown_table
 from stylecam.ui.preview import PreviewView, fit_rect
 
-from .helpers import make_random_style, synthetic_frame
+from .helpers import make_random_style, run_until_first_progress, synthetic_frame
 
 
 def test_bgr_qimage_round_trip_keeps_channel_order(qapp) -> None:
@@ -139,12 +139,7 @@ def test_snapshot_dream_runs_and_cancel_keeps_the_image_so_far(panel, qtbot) -> 
     panel.dream_size.setValue(64)
     panel.dream_octaves.setValue(1)
     panel.dream_steps.setValue(200)
-    # Progress is emitted on the job's thread: a persistent slot, not a waitSignal blocker, whose
-    # queued deliveries can outlive it and land in the next blocker (seen as a flaky CI failure).
-    progressed: list[object] = []
-    panel._bridge.progress.connect(progressed.append)
-    panel.run()
-    qtbot.waitUntil(lambda: bool(progressed), timeout=30000)
+    run_until_first_progress(qtbot, panel)
     with qtbot.waitSignal(panel.finished, timeout=30000) as blocker:
         assert panel.cancel()
     assert blocker.args == ["cancelled"]

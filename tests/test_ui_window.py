@@ -17,7 +17,7 @@ from PySide6.QtGui import QDropEvent
 
 from stylecam.settings import Settings, load_settings, save_settings, settings_path
 
-from .helpers import FakeCameras, fake_cuda_that_falls_back, make_random_style, synthetic_frame
+from .helpers import FakeCameras, fake_cuda_that_falls_back, make_random_style, run_until_first_progress, synthetic_frame
 
 W, H = 64, 48
 
@@ -277,12 +277,7 @@ def test_space_freezes_a_frame_and_escape_cancels_the_snapshot(make_window, qtbo
     assert panel.mode.currentData() == "gatys"
     panel.gatys_size.setValue(64)
     panel.gatys_steps.setValue(3000)
-    # Progress is emitted on the job's thread: a persistent slot, not a waitSignal blocker, whose
-    # queued deliveries can outlive it and land in the next blocker (seen as a flaky CI failure).
-    progressed: list[object] = []
-    panel._bridge.progress.connect(progressed.append)
-    panel.run()
-    qtbot.waitUntil(lambda: bool(progressed), timeout=30000)
+    run_until_first_progress(qtbot, panel)
     seen = w.preview.frames_shown
     wait_frame(qtbot, w, after=seen + 2)  # the live preview keeps running meanwhile
     with qtbot.waitSignal(panel.finished, timeout=30000) as blocker:

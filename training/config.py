@@ -9,7 +9,7 @@ convention (``training.train.build_perceptual``).
 of the bundled ``live`` base network (conditional instance norm; Dumoulin et al. 2017), whose
 convolutions already know how to paint, on 192 px crops, batch 4, Adam lr 1e-2 (few, well
 conditioned parameters), VGG16 up to relu3_3 (block 4 costs ~40 % of the trunk), content weight
-5e-4 and stability weight 5 (900 steps: 8.8 min on 2 Zen 4 cores, docs/TRAINING.md).
+5e-4 at relu3_3 and stability weight 5 (900 steps: 7.6 min on 2 Zen 4 cores, docs/TRAINING.md).
 
 ``cpu`` -- the higher-quality CPU recipe (well under an hour): the same start, every weight
 trained, more steps.

@@ -39,7 +39,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--batch", type=int, help="images per step (per GPU under torchrun)")
     p.add_argument("--lr", type=float, help="Adam learning rate")
     p.add_argument("--content-weight", type=float)
-    p.add_argument("--content-layer", default=None, metavar="LAYER", help="VGG16 layer of the content loss, e.g. relu2_2 (default) or relu3_3")
+    p.add_argument("--content-layer", default=None, metavar="LAYER", help="VGG16 layer of the content loss (the live presets: relu3_3; lite and full: relu2_2)")
     p.add_argument("--style-weight", type=float)
     p.add_argument("--tv-weight", type=float)
     p.add_argument("--stability-weight", type=float, help="temporal stability (anti-flicker) weight; 0 turns it off")

@@ -37,8 +37,8 @@ parameters:
   the encoder's 1/4-scale features added to the decoder's (a U-Net-style skip: the strokes follow
   the photo's edges). Every stage is then strided by 4 frame pixels at most, so a pan by a multiple
   of 4 px moves the strokes with the scene, and other pans jitter at half the period. It costs 3x
-  the FLOPs (2.8 GFLOPs at 640x480, ~26 ms on 2 Zen 4 cores in ONNX Runtime; still 35+ fps end to
-  end). A layout-1 network loads into layout 2 unchanged (:func:`upgrade_layout`): a warm start
+  the FLOPs (2.8 GFLOPs at 640x480, ~26 ms on 2 Zen 4 cores in ONNX Runtime; 24-44 fps end to
+  end, docs/PERFORMANCE.md). A layout-1 network loads into layout 2 unchanged (:func:`upgrade_layout`): a warm start
   close to the same picture, not the same function.
 """
 
