@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from stylecam.nets import build_net, count_flops
-from stylecam.nets.live import CondInstanceNorm, LiveNet, style_parameter_names
+from stylecam.nets.live import CondInstanceNorm, LiveNet, style_parameter_names, upgrade_layout
 from stylecam.styles import StyleInfo, export_style, read_style_file
 from stylecam.styles.graph import FrameStylizer
 
@@ -87,9 +87,11 @@ def test_flops_and_parameters_match_the_readme() -> None:
     net = build_net("live")
     assert net.layout == 2
     assert abs(count_flops(net, height=480, width=640) / 1e9 - 2.83) < 0.03  # README: 2.83 GFLOPs per 640x480 frame
+    assert abs(count_flops(LiveNet(1, layout=3), height=480, width=640) / 1e9 - 2.83) < 0.03  # layout 3: the same
     assert abs(count_flops(LiveNet(1, layout=1), height=480, width=640) / 1e9 - 0.95) < 0.02  # layout 1: 0.95
     params = sum(p.numel() for p in net.parameters())
-    assert abs(params / 1e3 - 76.7) < 1  # README: 76.7 k parameters, both layouts
+    assert abs(params / 1e3 - 76.7) < 0.1  # README: 76.7 k parameters, layouts 1-2
+    assert abs(sum(p.numel() for p in LiveNet(1, layout=3).parameters()) / 1e3 - 74.1) < 0.1  # layout 3: 74.1 k
     # every extra style costs only its gamma/beta rows
     norms = sum(p.numel() for n, p in net.named_parameters() if n in style_parameter_names(net))
     assert sum(p.numel() for p in LiveNet(6).parameters()) == params + 5 * norms
@@ -127,23 +129,25 @@ def _pan_flicker(net: LiveNet, frame: np.ndarray, style: int) -> float:
 
 
 def test_layout_2_follows_a_sub_cell_pan_better_than_layout_1_with_the_same_weights() -> None:
-    from stylecam.nets.live import upgrade_layout
     from stylecam.training.base_net import load_base
 
     trained = load_base("bundled").net.eval()  # real weights: a random net paints no strokes to flicker
     plain = LiveNet(trained.n_styles, layout=1).eval()
     plain.load_state_dict(trained.state_dict())
-    smooth = upgrade_layout(plain).eval()
+    smooth = upgrade_layout(plain, 2).eval()
     assert smooth.layout == 2 and plain.layout == 1
     frame = cv2.resize(synthetic_frame(120, 160, seed=5), (320, 240), interpolation=cv2.INTER_CUBIC)
     for style in (0, 3):
         assert _pan_flicker(smooth, frame, style) < 0.5 * _pan_flicker(plain, frame, style)
 
 
-def test_layout_2_moves_its_output_with_a_4_px_pan_away_from_the_borders() -> None:
+@pytest.mark.parametrize("dense_layout", [2, 3])
+def test_the_dense_layouts_move_their_output_with_a_4_px_pan_away_from_the_borders(dense_layout: int) -> None:
     torch.manual_seed(0)
     nets = {layout: LiveNet(1, layout=layout).eval() for layout in (1, 2)}
     nets[1].load_state_dict(nets[2].state_dict())
+    if dense_layout == 3:
+        nets[2] = upgrade_layout(nets[2], 3).eval()
     for net in nets.values():  # a strong, varied picture, as after training
         with_random_rows(net, weight=(1.0, 3.0), bias_std=1.0)
     with torch.no_grad():
@@ -157,8 +161,52 @@ def test_layout_2_moves_its_output_with_a_4_px_pan_away_from_the_borders() -> No
 
 
 def test_layouts_share_parameters_and_unknown_layouts_are_refused() -> None:
-    one, two = LiveNet(2, layout=1), LiveNet(2, layout=2)
-    assert {k: v.shape for k, v in one.state_dict().items()} == {k: v.shape for k, v in two.state_dict().items()}
-    assert LiveNet(2).layout == 2 and LiveNet(2).single_style(1).layout == 2 and one.single_style(0).layout == 1
+    one, two, three = LiveNet(2, layout=1), LiveNet(2, layout=2), LiveNet(2, layout=3)
+    shapes = [{k: v.shape for k, v in net.state_dict().items()} for net in (one, two, three)]
+    assert shapes[0] == shapes[1]
+    assert {k for k in shapes[0] if shapes[0][k] != shapes[2][k]} == {"out.conv2d.weight", "out.conv2d.bias"}
+    assert LiveNet(2).layout == 2 and three.single_style(1).layout == 3 and one.single_style(0).layout == 1
     with pytest.raises(ValueError, match="layout"):
-        LiveNet(1, layout=3)
+        LiveNet(1, layout=4)
+    with pytest.raises(ValueError, match="upgrade"):
+        upgrade_layout(three, 2)
+
+
+def test_layout_3_paints_no_sub_pixel_checkerboard_and_its_upgrade_averages_the_sub_pixels() -> None:
+    """On a flat frame every feature is flat; only a sub-pixel (pixel-shuffle) tail can still paint
+    a pattern, which is the 2x2 checkerboard the style loss trains into layouts 1-2."""
+    torch.manual_seed(1)
+    two = with_random_rows(LiveNet(1, layout=2), weight=(1.0, 3.0), bias_std=1.0).eval()
+    three = upgrade_layout(two, 3).eval()
+    flat = torch.full((1, 3, 64, 96), 100.0)
+    with torch.no_grad():
+        y2, y3 = two(flat), three(flat)
+    assert y2.std(dim=(2, 3)).min() > 1.0  # the checkerboard (levels)
+    assert y3.std(dim=(2, 3)).max() < 1e-3
+    assert torch.allclose(y3.mean(dim=(2, 3)), y2.mean(dim=(2, 3)), atol=0.05)
+
+
+def _trunk_response(net: LiveNet, offset: tuple[int, int]) -> float:
+    """Mean |change| of the trunk's output at ``offset`` from a one-position change of its input,
+    net of the change far away (the instance norms' global share)."""
+    torch.manual_seed(2)
+    z = torch.randn(1, net.config["width"], 33, 33)
+    dz = torch.zeros_like(z)
+    dz[:, :, 16, 16] = 5.0
+    with torch.no_grad():
+        outs = []
+        for x in (z, z + dz):
+            for block in net.res:
+                x = block(x, None)
+            outs.append(x)
+    diff = (outs[1] - outs[0]).abs().mean(1)[0]
+    return float(diff[16 + offset[0], 16 + offset[1]] - diff[0:4, 0:4].mean())
+
+
+def test_layout_3_trunk_mixes_the_four_sub_grids_that_layout_2_keeps_apart() -> None:
+    torch.manual_seed(3)
+    two = with_random_rows(LiveNet(1, layout=2), weight=(1.0, 2.0), bias_std=0.5).eval()
+    three = upgrade_layout(two, 3).eval()
+    for offset in ((1, 0), (0, 1), (1, 1)):  # a neighbour on another sub-grid
+        assert abs(_trunk_response(two, offset)) < 0.01 * _trunk_response(two, (2, 0))
+        assert _trunk_response(three, offset) > 0.1 * _trunk_response(three, (2, 0))

@@ -104,11 +104,11 @@ def test_gatys_coarse_to_fine_runs_every_scale_and_sizes_to_config() -> None:
 
 
 def test_scale_plan_splits_steps_and_drops_tiny_scales() -> None:
-    plan = scale_plan(512, 384, GatysConfig(size=512, steps=260, scales=3))
+    plan = scale_plan(512, 384, GatysConfig(size=512, steps=219, scales=3))
     assert [(h, w) for h, w, _ in plan] == [(128, 96), (256, 192), (512, 384)]
-    assert [s for _, _, s in plan] == [180, 60, 20]  # 9 : 3 : 1
-    auto = scale_plan(512, 384, GatysConfig(size=512, steps=200))
-    assert [(h, w, s) for h, w, s in auto] == [(256, 192, 150), (512, 384, 50)]
+    assert [s for _, _, s in plan] == [48, 70, 101]  # 0.49 : 0.7 : 1
+    auto = scale_plan(512, 384, GatysConfig(size=512))
+    assert [(h, w, s) for h, w, s in auto] == [(256, 192, 59), (512, 384, 86)]  # the defaults
     assert [(h, w) for h, w, _ in scale_plan(1080, 1920, GatysConfig(size=1920))] == [(270, 480), (540, 960), (1080, 1920)]
     assert len(scale_plan(384, 288, GatysConfig(size=384))) == 1  # a 192 px coarse scale would not pay
     assert len(scale_plan(64, 48, GatysConfig(size=64, scales=3))) == 1  # 32 px would be too coarse
@@ -365,17 +365,23 @@ def test_dream_job_completes() -> None:
 # --- issue 12: bf16, early stopping, init image, cancel inside an evaluation ---------------------
 
 
-def test_bf16_runs_the_vgg_under_autocast_and_keeps_the_image_float32() -> None:
+def test_bf16_runs_the_vgg_in_bf16_and_keeps_the_image_float32() -> None:
     seen: list[tuple[torch.dtype, torch.dtype]] = []  # (the image fed to VGGFeatures, its first feature map)
 
     def make(layers: list[str]) -> torch.nn.Module:
         vgg = TINY.features(layers, torch.device("cpu"))
-        vgg.register_forward_hook(lambda m, i, o: seen.append((i[0].dtype, next(iter(o.values())).dtype)))
+        normalize = vgg.normalize
+
+        def recording(images: torch.Tensor) -> torch.Tensor:
+            seen.append((images.dtype, vgg.trunk[0].weight.dtype))
+            return normalize(images)
+
+        vgg.normalize = recording  # type: ignore[method-assign]
         return vgg
 
     source = PerceptualSource(make, description="recording")
     on = gatys(synthetic_frame(48, 64), [stripes()], config=replace(FAST, bf16="on"), perceptual=source, device="cpu")
-    # the network gets the float32 image; autocast computes in bf16 inside; the features come out float32
+    # the network gets the float32 image; on the CPU a bf16 copy of the trunk computes
     assert seen and all(pair == (torch.float32, torch.bfloat16) for pair in seen)
     seen.clear()
     off = gatys(synthetic_frame(48, 64), [stripes()], config=replace(FAST, bf16="off"), perceptual=source, device="cpu")
@@ -435,9 +441,9 @@ def test_each_scale_stops_on_its_own_and_the_bar_jumps_to_its_share() -> None:
     reports: list[Progress] = []
     cfg = GatysConfig(size=128, steps=40, scales=2, style_weight=0.0, tv_weight=0.0, stop_window=4, preview_seconds=1e9)
     gatys(synthetic_frame(60, 80), [stripes()], config=cfg, perceptual=TINY, device="cpu", progress=reports.append)
-    assert reports[-1].stopped == "scale 1/2 (64x48): plateau after 5/30 steps; scale 2/2 (128x96): plateau after 5/10 steps"
+    assert reports[-1].stopped == "scale 1/2 (64x48): plateau after 5/16 steps; scale 2/2 (128x96): plateau after 5/24 steps"
     fine = [r for r in reports[:-1] if r.stage.startswith("scale 2/2")]
-    assert [r.step for r in fine] == [31, 32, 33, 34, 35] and [r.evaluations for r in fine] == [6, 7, 8, 9, 10]
+    assert [r.step for r in fine] == [17, 18, 19, 20, 21] and [r.evaluations for r in fine] == [6, 7, 8, 9, 10]
 
 
 def test_init_image_is_the_start_and_changes_the_result() -> None:
@@ -553,3 +559,47 @@ def test_dream_cancel_inside_a_step_keeps_the_dream_so_far() -> None:
     out = dream(synthetic_frame(64, 80), config=DREAM, perceptual=TINY, device="cpu", progress=on_progress, cancel=token)
     assert out.shape == (64, 80, 3)
     assert reports[-1].stopped == "dream: cancelled after 2/8 steps"
+
+
+def test_the_first_lbfgs_step_is_sized_in_levels_and_never_beyond_what_the_gradient_predicts() -> None:
+    from stylecam.snapshot.gatys import FIRST_STEP_DECREASE, LBFGS_FIRST_STEP, first_step_unit
+
+    g = torch.full((1, 3, 10, 10), 2.0)
+    n = g.numel()
+    # a large objective: the step is capped at LBFGS_FIRST_STEP levels on average
+    assert first_step_unit(1e9, g) == pytest.approx(n * LBFGS_FIRST_STEP)
+    # a small one: the step the linear model says lowers it by FIRST_STEP_DECREASE (value * |g|_1 / (n |g|^2))
+    assert first_step_unit(10.0, g) == pytest.approx(n * FIRST_STEP_DECREASE * 10.0 * (2.0 * n) / (n * 4.0 * n))
+    assert first_step_unit(5.0, torch.zeros(1, 3, 4, 4)) == pytest.approx(48 * LBFGS_FIRST_STEP)  # no gradient: the cap
+
+
+def test_lbfgs_goes_back_to_the_best_image_after_a_divergent_step_and_keeps_the_cap() -> None:
+    from stylecam.snapshot.gatys import _run_lbfgs
+
+    target = torch.linspace(0.0, 255.0, 3 * 8 * 8).reshape(1, 3, 8, 8)
+    weight = torch.logspace(0.0, 3.0, target.numel()).reshape(target.shape)  # ill-conditioned: many steps
+    start = torch.full_like(target, 128.0)
+    best: list = [start, float("inf")]
+    seen: list[torch.Tensor] = []
+    best_at: list[torch.Tensor] = []
+
+    def objective(image: torch.Tensor) -> torch.Tensor:
+        value = (weight * (image - target) ** 2).mean()
+        if len(seen) == 4:  # one step overshoots wildly, as L-BFGS did at 512 px
+            value = value * 1e4
+        seen.append(image.detach().clone())
+        best_at.append(best[0].clone())
+        if float(value.detach()) < best[1]:
+            best[0], best[1] = image.detach().clone(), float(value.detach())
+        return value
+
+    calls = [0]
+
+    def evaluated() -> None:
+        calls[0] += 1
+
+    _run_lbfgs(start, objective, evaluated, 40, best)
+    assert calls[0] == len(seen) == 40  # the line search of the restart stays within the cap
+    assert not torch.allclose(seen[4], best_at[4])
+    assert torch.allclose(seen[5], best_at[4])  # after the spike: back to the best image
+    assert best[1] < 1e-3 * float((weight * (start - target) ** 2).mean())  # and on to the minimum

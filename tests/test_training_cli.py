@@ -148,12 +148,16 @@ def test_ctrl_c_exits_130_with_a_checkpoint_and_resume_finishes(
     assert read_style_file(out / "sigint.onnx").train_config["steps_done"] == stopped + 2
 
 
-def test_content_layer_is_an_option_checked_by_name(
+def test_content_and_style_layers_are_options_checked_by_name(
     tmp_path: Path, style: Path, photos: Path, vgg_weights_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     args = ["train", "--style", str(style), "--dataset", str(photos), "--name", "layered", "--out", str(tmp_path / "o"),
             "--vgg-weights", str(vgg_weights_path), "--size", "48", "--style-size", "64", "--iters", "1", "--batch", "1",
             "--arch", "lite", "--work-dir", str(tmp_path / "w")]  # fmt: skip
     assert "relu9_9" in _one_line_error(capsys, main([*args, "--content-layer", "relu9_9"]))
-    assert main([*args, "--content-layer", "relu3_3"]) == 0
-    assert load_checkpoint(tmp_path / "w" / "checkpoint.safetensors").config.content_layer == "relu3_3"
+    assert "relu9_9" in _one_line_error(capsys, main([*args, "--style-layers", "relu1_2,relu9_9"]))
+    assert "at least one" in _one_line_error(capsys, main([*args, "--style-layers", ","]))
+    assert "needs --arch live" in _one_line_error(capsys, main([*args, "--layout", "3"]))
+    assert main([*args, "--content-layer", "relu3_3", "--style-layers", "relu1_2, relu4_3"]) == 0
+    config = load_checkpoint(tmp_path / "w" / "checkpoint.safetensors").config
+    assert config.content_layer == "relu3_3" and config.style_layers == ("relu1_2", "relu4_3")

@@ -147,12 +147,12 @@ def test_bf16_training_runs_and_follows_the_fp32_losses(tmp_path: Path, photos: 
     assert all(np.isfinite(list(losses.values())).all() for losses in runs["on"])
 
 
-def test_a_base_file_without_a_layout_is_layout_1_and_training_starts_from_it_in_layout_2(tmp_path: Path) -> None:
+def test_a_base_file_without_a_layout_is_layout_1_and_training_starts_from_it_in_the_current_layout(tmp_path: Path) -> None:
     import json
 
     from safetensors.torch import load_file, save_file
 
-    from stylecam.nets.live import LiveNet
+    from stylecam.nets.live import DEFAULT_LAYOUT, LiveNet
     from stylecam.training.checkpoint import safetensors_metadata
 
     torch.manual_seed(0)
@@ -164,7 +164,12 @@ def test_a_base_file_without_a_layout_is_layout_1_and_training_starts_from_it_in
     base = load_base(path)
     assert base.net.layout == 1
     start = start_from_base(base)
-    assert start.layout == 2 and torch.equal(start.conv1.conv2d.weight, base.net.conv1.conv2d.weight)
+    assert start.layout == DEFAULT_LAYOUT == 2 and torch.equal(start.conv1.conv2d.weight, base.net.conv1.conv2d.weight)
+    # asked for layout 3, the sub-pixel tail of layouts 1-2 becomes the mean of each colour's four filters
+    three = start_from_base(base, layout=3)
+    old = base.net.out.conv2d.weight
+    assert three.layout == 3 and torch.allclose(three.out.conv2d.weight, old.reshape(3, 4, *old.shape[1:]).mean(1))
+    assert start_from_base(load_base(save_base(tmp_path / "l3.safetensors", three, styles=["x"], train_config={}))).layout == 3
 
 
 def test_extending_a_base_keeps_the_rows_of_known_styles_and_starts_new_ones_from_their_mean(tmp_path: Path) -> None:
@@ -222,3 +227,28 @@ def test_retuning_a_style_of_the_base_starts_from_its_row_and_merges_back(tmp_pa
         merge_row(base, "nope", tuned)
     with pytest.raises(StylecamError, match="has 2 styles"):
         merge_row(base, names[0], net)
+
+
+def test_a_checkpoint_of_the_previous_layout_exports_in_its_layout_and_refuses_to_resume(
+    tmp_path: Path, photos: Path, paintings: list[Path]
+) -> None:
+    from safetensors.torch import load_file, save_file
+
+    from stylecam.training.base_net import base_from_checkpoint
+    from stylecam.training.checkpoint import safetensors_metadata
+
+    cfg = live_config(paintings[0], photos, styles=(str(paintings[1]),), name="duo", iters=1, checkpoint_every=1, layout=3)
+    work = tmp_path / "work"
+    train(cfg, out_dir=tmp_path / "out", work_dir=work, perceptual=tiny_vgg_features(), export=False)
+    ckpt = work / "checkpoint.safetensors"
+    assert base_from_checkpoint(ckpt).net.layout == 3
+    # as the trainer of layout 2 wrote it: a 12-channel sub-pixel tail
+    meta = safetensors_metadata(ckpt.read_bytes())
+    tensors = load_file(ckpt)
+    tensors["net.out.conv2d.weight"] = tensors["net.out.conv2d.weight"].repeat_interleave(4, dim=0)
+    tensors["net.out.conv2d.bias"] = tensors["net.out.conv2d.bias"].repeat_interleave(4, dim=0)
+    save_file(tensors, str(ckpt), metadata=meta)
+    old = base_from_checkpoint(ckpt)
+    assert old.net.layout == 2 and old.styles == ["painting0", "painting1"]
+    with pytest.raises(StylecamError, match="cannot resume: the checkpoint's network does not fit"):
+        train(cfg.replace(iters=2), out_dir=tmp_path / "out", work_dir=work, resume=True, perceptual=tiny_vgg_features(), export=False)

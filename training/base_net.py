@@ -102,31 +102,35 @@ def base_from_checkpoint(path: str | os.PathLike[str]) -> BaseNet:
     images = [config.style, *config.styles]
     if config.arch != "live":
         raise StylecamError(f"{path} is a checkpoint of a {config.arch} network, not of a live base")
-    net = LiveNet(len(images))
+    # Checkpoints hold no layout; the tail's shape tells the trainer's layouts apart (3, else 2).
+    layout = 3 if ckpt.net_state["out.conv2d.weight"].shape[0] == 3 else 2
+    net = LiveNet(len(images), layout=layout)
     net.load_state_dict(ckpt.net_state)
     return BaseNet(net=net, styles=[Path(p).stem for p in images], train_config={**config.to_dict(), "steps_done": ckpt.step})
 
 
-def current_layout(net: LiveNet) -> LiveNet:
-    """``net`` in the layout the trainer trains (:data:`~stylecam.nets.live.DEFAULT_LAYOUT`), upgraded if older."""
-    return net if net.layout == DEFAULT_LAYOUT else upgrade_layout(net)
+def current_layout(net: LiveNet, layout: int = 0) -> LiveNet:
+    """``net`` in the layout the trainer trains: ``layout`` if given, else its own (layout 1 is
+    upgraded to :data:`~stylecam.nets.live.DEFAULT_LAYOUT`); never downgraded."""
+    target = max(layout or DEFAULT_LAYOUT, net.layout)
+    return net if net.layout == target else upgrade_layout(net, target)
 
 
-def start_from_base(base: BaseNet, *, style_image_mix: list[float] | None = None) -> LiveNet:
+def start_from_base(base: BaseNet, *, style_image_mix: list[float] | None = None, layout: int = 0) -> LiveNet:
     """A one-style network with the base's shared weights and, as its starting gamma/beta, the mean
     of the base's styles (or the given mix): the start of a fine-tune."""
     weights = style_image_mix if style_image_mix is not None else [1.0] * base.net.n_styles
-    return current_layout(base.net.single_style(weights))
+    return current_layout(base.net.single_style(weights), layout)
 
 
-def extend_base(base: BaseNet, styles: list[str]) -> LiveNet:
+def extend_base(base: BaseNet, styles: list[str], *, layout: int = 0) -> LiveNet:
     """A network of ``len(styles)`` styles with the base's shared weights: the gamma/beta row of a
     style the base knows (by name) is copied, a new style starts from the mean of the base's rows.
 
     The start of a multi-style training from a base (e.g. retraining the bundled styles, or the
     bundled six plus more).
     """
-    src = current_layout(base.net)
+    src = current_layout(base.net, layout)
     net = LiveNet(len(styles), width=src.config["width"], blocks=src.config["blocks"], layout=src.layout)
     state = {k: v.clone() for k, v in src.state_dict().items()}
     for key in style_parameter_names(src):
@@ -160,14 +164,15 @@ def merge_row(base: BaseNet, name: str, single: LiveNet) -> BaseNet:
     if single.n_styles != 1:
         raise StylecamError(f"that network has {single.n_styles} styles: give the checkpoint of a one-style fine-tune")
     tuned = current_layout(single).state_dict()
-    state = {k: v.clone() for k, v in base.net.state_dict().items()}
-    rows = set(style_parameter_names(base.net))
+    src = current_layout(base.net, single.layout)
+    state = {k: v.clone() for k, v in src.state_dict().items()}
+    rows = set(style_parameter_names(src))
     moved = [k for k in state if k not in rows and not torch.allclose(state[k], tuned[k], atol=1e-6)]
     if moved:
         raise StylecamError(f"that network is not a gamma/beta fine-tune of this base ({moved[0]} differs)")
     index = base.styles.index(name)
     for key in rows:
         state[key][index] = tuned[key][0]
-    net = LiveNet(base.net.n_styles, width=base.net.config["width"], blocks=base.net.config["blocks"], layout=base.net.layout)
+    net = LiveNet(src.n_styles, width=src.config["width"], blocks=src.config["blocks"], layout=src.layout)
     net.load_state_dict(state)
     return BaseNet(net=net, styles=list(base.styles), train_config=base.train_config)

@@ -68,6 +68,8 @@ class TrainConfig:
     base: str = ""
     """A ``live`` base network (.safetensors) to start from, or ``bundled`` for the one shipped with stylecam."""
     tune: str = "all"
+    layout: int = 0
+    """``live`` network layout (stylecam/nets/live.py): 0 = the base's (layout 1 becomes 2), or 2 from scratch; 1-3 explicitly (a base is upgraded, never downgraded)."""
     """``all`` trains every weight; ``norms`` only the style's gamma/beta (a fine-tune of ``base``)."""
     bf16: str = "auto"
     """bfloat16 autocast: ``auto`` = on CUDA and on CPUs with native bf16 (AVX512-BF16, AMX), ``on``, ``off``."""
@@ -99,6 +101,12 @@ class TrainConfig:
         for name in ("content_weight", "style_weight", "tv_weight", "stability_weight", "stability_noise"):
             if getattr(self, name) < 0:
                 raise StylecamError(f"--{name.replace('_', '-')} must not be negative (got {getattr(self, name)})")
+        if not self.style_layers or not all(self.style_layers):
+            raise StylecamError("--style-layers needs at least one VGG16 layer name, e.g. relu1_2,relu2_2,relu3_3")
+        if self.layout not in (0, 1, 2, 3):
+            raise StylecamError(f"unknown --layout {self.layout!r}; expected 1, 2 or 3")
+        if self.layout and self.arch != "live":
+            raise StylecamError("--layout is a setting of the live network: it needs --arch live")
         if self.tune not in TUNE_CHOICES:
             raise StylecamError(f"unknown --tune {self.tune!r}; expected one of {', '.join(TUNE_CHOICES)}")
         if self.bf16 not in BF16_CHOICES:
@@ -154,7 +162,7 @@ class TrainConfig:
 RESUME_KEYS = (
     "arch", "size", "batch", "lr", "lr_schedule", "content_weight", "style_weight", "tv_weight", "stability_weight",
     "stability_shift", "stability_noise", "style_size", "content_layer", "style_layers", "seed", "min_image_side",
-    "styles", "base", "tune",
+    "styles", "base", "tune", "layout",
 )  # fmt: skip
 
 _LIVE_FINE_TUNE: dict[str, Any] = {

@@ -186,12 +186,14 @@ def _initial_net(config: TrainConfig, n_styles: int) -> nn.Module:
     styles it knows by name (the style image's file stem, see :func:`extend_base`: retuning a
     bundled style starts from it), else, for one new style, the mean of its styles."""
     if not config.base:
+        if config.arch == "live" and config.layout:
+            return LiveNet(n_styles, layout=config.layout)
         return build_net(config.arch, n_styles=n_styles)
     base = load_base(config.base)
     names = [Path(p).stem for p in (config.style, *config.styles)]
     if n_styles == 1 and names[0] not in base.styles:
-        return start_from_base(base)
-    return extend_base(base, names)
+        return start_from_base(base, layout=config.layout)
+    return extend_base(base, names, layout=config.layout)
 
 
 def _write_preview(net: nn.Module, photo: torch.Tensor, path: Path, n_styles: int) -> None:
@@ -309,7 +311,11 @@ def _run(
             raise StylecamError(
                 f"cannot resume: the checkpoint was made with {diff[0]}={old[diff[0]]!r}, this run has {new[diff[0]]!r}"
             )
-        net.load_state_dict(ckpt.net_state)
+        try:
+            net.load_state_dict(ckpt.net_state)
+        except RuntimeError as exc:  # e.g. a checkpoint of an older network layout
+            first = str(exc).splitlines()[1].strip() if len(str(exc).splitlines()) > 1 else str(exc)
+            raise StylecamError(f"cannot resume: the checkpoint's network does not fit this version's ({first})") from None
         optimizer.load_state_dict(ckpt.optimizer_state)
         restore_rng(ckpt.rng)
         start = ckpt.step

@@ -36,7 +36,7 @@ def _float_list(text: str) -> tuple[float, ...]:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--content", required=True, metavar="IMG", help="the image to transform")
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="output image (.png or .jpg)")
-    p.add_argument("--steps", type=int, help="optimisation steps (gatys: the most over all scales, default 150; dream: per octave)")
+    p.add_argument("--steps", type=int, help="optimisation steps (gatys: the most over all scales, default 145; dream: per octave)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--bf16", choices=["auto", "on", "off"], default="auto",
                    help="VGG16 under bf16 autocast (auto: where this CPU or GPU is fast at it)")

@@ -27,6 +27,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                    help="more paintings trained into the same live network (a multi-style base network)")
     p.add_argument("--base", default=None, metavar="FILE",
                    help="live base network to start from: 'bundled' (the quick and cpu presets' default) or a .safetensors file; '' for none")
+    p.add_argument("--layout", type=int, default=None, choices=(1, 2, 3),
+                   help="live network layout (default: the base's; 3 = no sub-grid mesh, see docs/STYLES.md)")
     p.add_argument("--tune", default=None, choices=("all", "norms"), help="train every weight, or only the style's gamma/beta (needs --base)")
     p.add_argument("--bf16", default=None, choices=("auto", "on", "off"),
                    help="bfloat16 autocast (default auto: on CUDA and on CPUs with AVX512-BF16/AMX)")
@@ -41,6 +43,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--content-weight", type=float)
     p.add_argument("--content-layer", default=None, metavar="LAYER", help="VGG16 layer of the content loss (the live presets: relu3_3; lite and full: relu2_2)")
     p.add_argument("--style-weight", type=float)
+    p.add_argument("--style-layers", default=None, metavar="L1,L2,...",
+                   help="VGG16 layers of the style loss, comma-separated (the live presets: relu1_2,relu2_2,relu3_3)")
     p.add_argument("--tv-weight", type=float)
     p.add_argument("--stability-weight", type=float, help="temporal stability (anti-flicker) weight; 0 turns it off")
     p.add_argument("--style-size", type=int, help="long side of the style image in px")
@@ -76,6 +80,7 @@ def main(args: argparse.Namespace) -> int:
         styles=tuple(args.more_styles) if args.more_styles else None,
         base=args.base,
         tune=args.tune,
+        layout=args.layout,
         bf16=args.bf16,
         size=args.size,
         iters=args.iters,
@@ -84,6 +89,7 @@ def main(args: argparse.Namespace) -> int:
         content_weight=args.content_weight,
         content_layer=args.content_layer,
         style_weight=args.style_weight,
+        style_layers=tuple(x.strip() for x in args.style_layers.split(",")) if args.style_layers is not None else None,
         tv_weight=args.tv_weight,
         stability_weight=args.stability_weight,
         style_size=args.style_size,

@@ -20,15 +20,15 @@ Design, for 20+ fps at 640x480 on a 2-core laptop CPU through ONNX Runtime:
 Unlike ``lite`` the output is not added to the input: a painting may change every colour of the
 photo, and a residual to the photo biased short CPU trainings towards leaving it as it was.
 
-Two layouts (``layout`` in the network's config; files without it are layout 1), with the same
-parameters:
+Three layouts (``layout`` in the network's config; files without it are layout 1); 1 and 2 have the
+same parameters, 3 a smaller last conv:
 
 - **1**: 2x2 average in, strided convs down to 1/8 of the frame, the residual blocks there,
   nearest-neighbour upsampling back to 1/4. Not shift-equivariant below its stride of 8 frame
   pixels: a 4 px pan moves the content half a cell of the trunk, and the strokes jump instead of
   moving with the scene (flicker; measured on the bundled styles, a 4 px pan flickers 5-7x more
   than an 8 px one).
-- **2** (default): the same network computed densely at 1/4 of the frame ("a trous", Holschneider
+- **2** (default, the bundled styles): the same network computed densely at 1/4 of the frame ("a trous", Holschneider
   et al. 1989; the trick of dense prediction nets): the second conv keeps its 3x3 kernel but not its
   stride, and the trunk's depthwise kernels are dilated by 2, so every layer sees the same
   footprint in frame pixels as in layout 1 but is evaluated at every 1/4-frame position instead
@@ -40,6 +40,15 @@ parameters:
   the FLOPs (2.8 GFLOPs at 640x480, ~26 ms on 2 Zen 4 cores in ONNX Runtime; 24-44 fps end to
   end, docs/PERFORMANCE.md). A layout-1 network loads into layout 2 unchanged (:func:`upgrade_layout`): a warm start
   close to the same picture, not the same function.
+- **3** (``stylecam train --layout 3``; not the bundled styles' layout, see docs/STYLES.md): layout 2 without its two pattern makers. (a) With every trunk kernel dilated by
+  2, the trunk is four independent networks on the four parity sub-grids of the 1/4-scale map
+  ("gridding", Yu & Koltun 2016); the style loss trained them apart, and every bundled style of
+  layout 2 wore a diagonal mesh with an 8 px period. Layout 3 dilates only the second conv of each
+  block (1, 2 alternating: Wang et al. 2018), so neighbours mix in every block. (b) The sub-pixel
+  tail (12 channels, pixel shuffle) paints a 2x2 checkerboard even on a flat frame; layout 3
+  upsamples the decoder's features bilinearly to 1/2 and ends with a 3x3 conv to RGB there
+  (resize-convolution, Odena et al. 2016). Same FLOPs (the last conv has 1/4 of the outputs at 4x
+  the positions). A layout-2 network upgrades with each colour's four sub-pixel filters averaged.
 """
 
 from __future__ import annotations
@@ -58,7 +67,7 @@ from stylecam.nets.layers import ConvLayer, upsample_to
 OUTPUT_GAIN = 64.0
 """Fixed gain of the last conv (output levels per unit), so training starts with a visible picture."""
 
-LAYOUTS = (1, 2)
+LAYOUTS = (1, 2, 3)
 DEFAULT_LAYOUT = 2
 
 
@@ -123,11 +132,11 @@ class _SeparableConv(nn.Module):
 
 
 class _ResidualBlock(nn.Module):
-    def __init__(self, channels: int, n_styles: int, dilation: int = 1) -> None:
+    def __init__(self, channels: int, n_styles: int, dilations: tuple[int, int] = (1, 1)) -> None:
         super().__init__()
-        self.conv1 = _SeparableConv(channels, channels, dilation)
+        self.conv1 = _SeparableConv(channels, channels, dilations[0])
         self.norm1 = CondInstanceNorm(channels, n_styles)
-        self.conv2 = _SeparableConv(channels, channels, dilation)
+        self.conv2 = _SeparableConv(channels, channels, dilations[1])
         self.norm2 = CondInstanceNorm(channels, n_styles)
 
     def forward(self, x: torch.Tensor, mix: torch.Tensor | None) -> torch.Tensor:
@@ -145,7 +154,9 @@ class LiveNet(nn.Module):
     (w, 1/8) -> ``blocks`` separable residual blocks -> nearest upsample, separable conv (w/2,
     1/4) -> conv3x3 to 12 ch + pixel shuffle (RGB at 1/2) -> bilinear to the frame size. Layout 2:
     the same at 1/4 throughout (conv3x3 without stride, residual blocks dilated by 2), blurs before
-    conv5x5/2 and conv3x3 and after the blocks, and the conv5x5/2 output added before the decoder's norm. No skip from the input: the instance norms
+    conv5x5/2 and conv3x3 and after the blocks, and the conv5x5/2 output added before the decoder's
+    norm. Layout 3: as layout 2 with block dilations (1, 2) and, instead of the 12-channel conv and
+    pixel shuffle, a bilinear upsample to 1/2 and a conv3x3 to RGB there. No skip from the input: the instance norms
     remove the photo's global colour, so the painting's palette comes from the style's beta. Every norm is a :class:`CondInstanceNorm`.
     """
 
@@ -162,17 +173,23 @@ class LiveNet(nn.Module):
         self.conv1 = ConvLayer(3, w1, kernel_size=5, stride=2)
         self.norm1 = CondInstanceNorm(w1, n_styles)
         # Layout 2 computes the trunk densely ("a trous"): no subsampling, kernels dilated instead.
-        dense = layout == 2
+        dense = layout >= 2
         self.conv2 = ConvLayer(w1, w2, kernel_size=3, stride=1 if dense else 2)
         self.norm2 = CondInstanceNorm(w2, n_styles)
-        self.res = nn.ModuleList(_ResidualBlock(w2, n_styles, dilation=2 if dense else 1) for _ in range(blocks))
+        # Layout 3 alternates dilation 1 and 2 ("hybrid dilated convolution", Wang et al. 2018):
+        # with dilation 2 everywhere the four parity sub-grids of the trunk never mix, and the
+        # style loss trains them apart into a diagonal mesh.
+        dilations = {1: (1, 1), 2: (2, 2), 3: (1, 2)}[layout]
+        self.res = nn.ModuleList(_ResidualBlock(w2, n_styles, dilations) for _ in range(blocks))
         self.up = _SeparableConv(w2, w1)
         self.norm3 = CondInstanceNorm(w1, n_styles)
-        self.out = ConvLayer(w1, 12, kernel_size=3)
-        if layout == 2:
+        # Layouts 1-2 end with a sub-pixel (pixel-shuffle) conv, which paints a 2x2 checkerboard
+        # the style loss rewards; layout 3 upsamples first and then convolves (Odena et al. 2016).
+        self.out = ConvLayer(w1, 3 if layout == 3 else 12, kernel_size=3)
+        if dense:
             self.blur1 = Blur(3)
             self.blur2 = Blur(w1)
-            self.blur3 = Blur(w2, dilation=2)
+            self.blur3 = Blur(w2, dilation=2 if layout == 2 else 1)
 
     @property
     def layout(self) -> int:
@@ -190,16 +207,19 @@ class LiveNet(nn.Module):
     def forward(self, x: torch.Tensor, mix: torch.Tensor | None = None) -> torch.Tensor:
         h, w = x.shape[-2:]
         half = F.avg_pool2d(x, kernel_size=2, stride=2, ceil_mode=True, count_include_pad=False)
-        smooth = self.layout == 2
+        smooth = self.layout >= 2
         y1 = F.relu(self.norm1(self.conv1(self.blur1(half) if smooth else half), mix))
         y = F.relu(self.norm2(self.conv2(self.blur2(y1) if smooth else y1), mix))
         for block in self.res:
             y = block(y, mix)
         y = self.blur3(y) if smooth else upsample_to(y, y1)
-        # Layout 2: a skip from the encoder at 1/4 of the frame, so that the decoder paints on the
+        # Layouts 2-3: a skip from the encoder at 1/4 of the frame, so that the decoder paints on the
         # photo's edges at its own resolution (faces, content) instead of only on the blurred trunk.
         y = F.relu(self.norm3(self.up(y) + y1 if smooth else self.up(y), mix))
-        y = F.pixel_shuffle(self.out(y), 2)[:, :, : half.shape[2], : half.shape[3]]
+        if self.layout == 3:
+            y = self.out(F.interpolate(y, size=half.shape[-2:], mode="bilinear", align_corners=False))
+        else:
+            y = F.pixel_shuffle(self.out(y), 2)[:, :, : half.shape[2], : half.shape[3]]
         # Levels around mid-grey with a fixed gain: with default init the last conv gives outputs of
         # about +-0.5, and Adam would spend thousands of steps growing its weights to the 0-255 range.
         y = 127.5 + OUTPUT_GAIN * y
@@ -243,8 +263,19 @@ def style_parameter_names(net: LiveNet) -> list[str]:
     return [k for k, _ in _norm_keys(net)]
 
 
-def upgrade_layout(net: LiveNet) -> LiveNet:
-    """A layout-2 copy of ``net`` (any number of styles) with the same weights (a warm start)."""
-    new = LiveNet(net.n_styles, width=net.config["width"], blocks=net.config["blocks"], layout=2)
-    new.load_state_dict(copy.deepcopy(net.state_dict()))
+def upgrade_layout(net: LiveNet, layout: int = DEFAULT_LAYOUT) -> LiveNet:
+    """A copy of ``net`` (any number of styles) in a later ``layout``, with its weights (a warm start).
+
+    Into layout 3, the sub-pixel conv's four filters per colour (12 outputs, pixel-shuffle order
+    ``colour * 4 + sub-pixel``) are averaged into one: the 2x2 mean of the old picture.
+    """
+    if layout < net.layout or layout not in LAYOUTS:
+        raise ValueError(f"cannot upgrade a layout-{net.layout} network to layout {layout!r}")
+    new = LiveNet(net.n_styles, width=net.config["width"], blocks=net.config["blocks"], layout=layout)
+    state = copy.deepcopy(net.state_dict())
+    if layout == 3 and net.layout < 3:
+        w, b = state["out.conv2d.weight"], state["out.conv2d.bias"]
+        state["out.conv2d.weight"] = w.reshape(3, 4, *w.shape[1:]).mean(1)
+        state["out.conv2d.bias"] = b.reshape(3, 4).mean(1)
+    new.load_state_dict(state)
     return new.to(net.norm1.weight.device)

@@ -7,6 +7,7 @@ reductions run in float32 even under autocast: fp16 Grams overflow on large feat
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -15,9 +16,40 @@ from torch.nn import functional as F
 Features = Mapping[str, torch.Tensor]
 
 
+class _Bf16Gram(torch.autograd.Function):
+    """f^T f for (N, M, C) bfloat16 features: the product in float32 (the loss needs its digits),
+    the gradient f (G' + G'^T) in bfloat16, since it flows back into a bf16 network anyway (a
+    bf16 matrix product is ~4x a float32 one on CPUs with AVX512-BF16)."""
+
+    @staticmethod
+    def forward(ctx: Any, f: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(f)
+        f32 = f.float()
+        return torch.bmm(f32.transpose(1, 2), f32)
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> torch.Tensor:
+        (f,) = ctx.saved_tensors
+        return torch.bmm(f, (grad + grad.transpose(1, 2)).to(f.dtype))
+
+
 def gram_matrix(features: torch.Tensor) -> torch.Tensor:
-    """(N, C, H, W) -> (N, C, C) float32 Gram matrix normalised by C*H*W (as Johnson et al.)."""
+    """(N, C, H, W) -> (N, C, C) float32 Gram matrix normalised by C*H*W (as Johnson et al.).
+
+    Channels-last features (what the bf16 paths use) are read as (N, H*W, C) views: reshaping
+    them to (N, C, H*W) would copy them transposed, and the gradient would come back in the
+    other memory format, so that summing it with the convolution's gradient is a strided add
+    (at 512 px the two cost more than VGG16's own backward). bfloat16 features outside autocast
+    (Gatys under bf16) get their gradient in bfloat16 (:class:`_Bf16Gram`).
+    """
     n, c, h, w = features.shape
+    channels_last = features.is_contiguous(memory_format=torch.channels_last) and not features.is_contiguous()
+    if features.dtype == torch.bfloat16 and not torch.is_autocast_enabled(features.device.type):
+        f = features.permute(0, 2, 3, 1).reshape(n, h * w, c) if channels_last else features.reshape(n, c, h * w).transpose(1, 2)
+        return _Bf16Gram.apply(f) / (c * h * w)
+    if channels_last:
+        f = features.permute(0, 2, 3, 1).reshape(n, h * w, c).float()
+        return torch.bmm(f.transpose(1, 2), f) / (c * h * w)
     f = features.float().reshape(n, c, h * w)
     return torch.bmm(f, f.transpose(1, 2)) / (c * h * w)
 

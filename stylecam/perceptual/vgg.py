@@ -191,7 +191,10 @@ class VGGFeatures(nn.Module):
         return x.flip(1) if self.convention == "caffe" else x
 
     def forward(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
-        x = self.normalize(images)
+        return self.forward_normalized(self.normalize(images))
+
+    def forward_normalized(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The features of an already :meth:`normalize`-d input (in the trunk's dtype)."""
         out: dict[str, torch.Tensor] = {}
         for i, module in enumerate(self.trunk):
             x = module(x)

@@ -20,6 +20,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from stylecam.accel import autocast_dtype
+from stylecam.perceptual import VGGFeatures
 from stylecam.errors import StylecamError
 
 
@@ -106,26 +107,42 @@ class AutocastFeatures(nn.Module):
     fast low-precision convolutions want); the input image, its gradient and the optimiser
     state stay float32 (autocast casts at each convolution), and the returned features are cast
     back to float32 so that Grams, sums and dot products downstream are exact enough.
-    forward: (N, 3, H, W) float32 RGB 0-255 -> ``{layer: (N, C, h, w) float32}``.
+    forward: (N, 3, H, W) float32 RGB 0-255 -> ``{layer: (N, C, h, w) float32}``; with
+    ``float_outputs=False`` the features stay in ``dtype`` (for losses that cast where it
+    matters, as :func:`~stylecam.perceptual.losses.gram_matrix` does, and save the copies).
     """
 
-    def __init__(self, features: nn.Module, dtype: torch.dtype | None) -> None:
+    def __init__(self, features: nn.Module, dtype: torch.dtype | None, *, float_outputs: bool = True) -> None:
         super().__init__()
         self.dtype = dtype
+        self.float_outputs = float_outputs
         self.features = features.to(memory_format=torch.channels_last) if dtype is not None else features
+        # On the CPU a bf16 copy of the trunk beats autocast, which re-casts every weight at every
+        # call (512 px Gatys: ~7 % of an evaluation). The input is normalised in float32 first.
+        self.native = (
+            dtype == torch.bfloat16
+            and isinstance(features, VGGFeatures)
+            and all(p.device.type == "cpu" for p in features.parameters())
+        )
+        if self.native:
+            features.trunk.to(torch.bfloat16)
 
     def forward(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
         if self.dtype is None:
             return self.features(images)
+        if self.native:
+            x = self.features.normalize(images).to(torch.bfloat16, memory_format=torch.channels_last)
+            out = self.features.forward_normalized(x)
+            return {name: f.float() for name, f in out.items()} if self.float_outputs else dict(out)
         with torch.autocast(images.device.type, dtype=self.dtype):
             out = self.features(images.contiguous(memory_format=torch.channels_last))
-        return {name: f.float() for name, f in out.items()}
+        return {name: f.float() for name, f in out.items()} if self.float_outputs else dict(out)
 
 
-def autocast_features(features: nn.Module, bf16: str, device: torch.device) -> AutocastFeatures:
+def autocast_features(features: nn.Module, bf16: str, device: torch.device, *, float_outputs: bool = True) -> AutocastFeatures:
     """``features`` wrapped for the ``bf16`` choice: ``auto`` (bf16 on CPUs where
     :func:`stylecam.accel.cpu_bf16_is_fast`, bf16 or fp16 on CUDA, else float32), ``on``, ``off``."""
-    return AutocastFeatures(features, autocast_dtype(bf16, device))
+    return AutocastFeatures(features, autocast_dtype(bf16, device), float_outputs=float_outputs)
 
 
 def resolve_device(device: str) -> torch.device:

@@ -116,7 +116,7 @@ class SnapshotPanel(QWidget):
         gf.addRow("Size", self.gatys_size)
         self.gatys_steps = QSpinBox()
         self.gatys_steps.setRange(1, 5000)
-        self.gatys_steps.setValue(150)  # GatysConfig.steps; not imported here to keep torch out of start-up
+        self.gatys_steps.setValue(145)  # GatysConfig.steps; not imported here to keep torch out of start-up
         self.gatys_steps.setToolTip("The most steps; each scale stops earlier once it no longer improves")
         gf.addRow("Steps (at most)", self.gatys_steps)
         self.gatys_from_live = QCheckBox("Start from the live picture")
