@@ -314,7 +314,8 @@ def _run(
         try:
             net.load_state_dict(ckpt.net_state)
         except RuntimeError as exc:  # e.g. a checkpoint of an older network layout
-            first = str(exc).splitlines()[1].strip() if len(str(exc).splitlines()) > 1 else str(exc)
+            lines = str(exc).splitlines()
+            first = lines[1].strip() if len(lines) > 1 else lines[0] if lines else type(exc).__name__
             raise StylecamError(f"cannot resume: the checkpoint's network does not fit this version's ({first})") from None
         optimizer.load_state_dict(ckpt.optimizer_state)
         restore_rng(ckpt.rng)

@@ -44,14 +44,12 @@ def gram_matrix(features: torch.Tensor) -> torch.Tensor:
     """
     n, c, h, w = features.shape
     channels_last = features.is_contiguous(memory_format=torch.channels_last) and not features.is_contiguous()
+    # (N, H*W, C) without a copy in either memory format
+    f = features.permute(0, 2, 3, 1).reshape(n, h * w, c) if channels_last else features.reshape(n, c, h * w).transpose(1, 2)
     if features.dtype == torch.bfloat16 and not torch.is_autocast_enabled(features.device.type):
-        f = features.permute(0, 2, 3, 1).reshape(n, h * w, c) if channels_last else features.reshape(n, c, h * w).transpose(1, 2)
         return _Bf16Gram.apply(f) / (c * h * w)
-    if channels_last:
-        f = features.permute(0, 2, 3, 1).reshape(n, h * w, c).float()
-        return torch.bmm(f.transpose(1, 2), f) / (c * h * w)
-    f = features.float().reshape(n, c, h * w)
-    return torch.bmm(f, f.transpose(1, 2)) / (c * h * w)
+    f = f.float()
+    return torch.bmm(f.transpose(1, 2), f) / (c * h * w)
 
 
 class ContentLoss(nn.Module):

@@ -133,9 +133,9 @@ class AutocastFeatures(nn.Module):
         if self.native:
             x = self.features.normalize(images).to(torch.bfloat16, memory_format=torch.channels_last)
             out = self.features.forward_normalized(x)
-            return {name: f.float() for name, f in out.items()} if self.float_outputs else dict(out)
-        with torch.autocast(images.device.type, dtype=self.dtype):
-            out = self.features(images.contiguous(memory_format=torch.channels_last))
+        else:
+            with torch.autocast(images.device.type, dtype=self.dtype):
+                out = self.features(images.contiguous(memory_format=torch.channels_last))
         return {name: f.float() for name, f in out.items()} if self.float_outputs else dict(out)
 
 
