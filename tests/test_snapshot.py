@@ -262,6 +262,19 @@ def test_dream_changes_the_image_and_the_objective_rises() -> None:
     assert np.array_equal(reports[-1].preview, out)
 
 
+def test_gatys_and_dream_run_with_the_heap_retained_and_release_it() -> None:
+    from stylecam import heap
+
+    seen: list[bool] = []
+    content = synthetic_frame(64, 64, seed=2)
+    gatys(content, [synthetic_frame(64, 64, seed=3)], config=GatysConfig(size=64, steps=2), perceptual=TINY, device="cpu",
+          progress=lambda p: seen.append(heap.active()))  # fmt: skip
+    dream(content, config=DreamConfig(layer="relu3_3", octaves=1, steps=2), perceptual=TINY, device="cpu",
+          progress=lambda p: seen.append(heap.active()))  # fmt: skip
+    assert len(seen) >= 4 and all(seen)
+    assert not heap.active()
+
+
 def test_octaves_are_planned_smallest_first_and_reduced_for_small_images() -> None:
     assert octave_sizes(720, 1280, DreamConfig(octaves=4, octave_scale=1.4)) == [(262, 466), (367, 653), (514, 914), (720, 1280)]
     assert len(octave_sizes(40, 40, DreamConfig(octaves=4))) == 1

@@ -10,6 +10,7 @@ import onnxruntime as ort
 import pytest
 import torch
 
+from stylecam import heap
 from stylecam.perceptual import tiny_vgg_features
 from stylecam.styles import read_style_file
 from stylecam.training.checkpoint import load_checkpoint
@@ -151,9 +152,13 @@ def test_resume_does_only_the_remaining_steps_and_is_bit_for_bit(tmp_path: Path,
         if step == 2:
             raise KeyboardInterrupt
 
+    retained: list[bool] = []
     with pytest.raises(TrainingInterrupted, match="--resume") as info:
-        train(cfg, out_dir=tmp_path / "b", perceptual=tiny_vgg_features(0), on_step=interrupt, export=False)
+        train(cfg, out_dir=tmp_path / "b", perceptual=tiny_vgg_features(0), on_step=lambda s: (retained.append(heap.active()), interrupt(s)),
+              export=False)  # fmt: skip
     assert info.value.step == 2 and first == [1, 2] and "\n" not in str(info.value)
+    # the steps ran with the heap retained (stylecam.heap), and the interruption gave it back
+    assert retained == [True, True] and not heap.active()
     assert (tmp_path / "b" / ".train" / "tiny" / "checkpoint.safetensors").is_file()
     # Scramble the global RNGs: the run must not depend on them.
     torch.manual_seed(12345)

@@ -36,6 +36,7 @@ from torch.utils.data import DataLoader
 
 from stylecam.accel import autocast_dtype
 from stylecam.errors import StylecamError
+from stylecam.heap import retained_heap
 from stylecam.imageio import read_image, write_image
 from stylecam.nets import build_net
 from stylecam.paths import user_styles_dir
@@ -362,7 +363,8 @@ def _run(
             save_checkpoint(ckpt_path, config=config, step=step, net=net, optimizer=optimizer,
                             skipped=[f"{k}\t{v}" for k, v in skipped.items()])  # fmt: skip
 
-    with _deferred_sigint() as stop:
+    # retained_heap: every step allocates the same activations (stylecam.heap)
+    with _deferred_sigint() as stop, retained_heap():
         try:
             for x, bad in loader:
                 for entry in bad:

@@ -41,6 +41,7 @@ from stylecam.snapshot.common import (
     to_tensor,
 )
 from stylecam.snapshot.gatys import MAX_SIZE, check_bf16, check_layer, check_preview_seconds
+from stylecam.heap import retained_heap
 from stylecam.snapshot.source import PerceptualSource
 
 GUIDE_SIZE = 256
@@ -151,7 +152,8 @@ def dream(
         raise SnapshotError(f"the content is {width}x{height}: too small to dream on (each side needs at least 32 px)")
     vgg = autocast_features(source.features([config.layer], dev), config.bf16, dev)
     try:
-        return _dream(resize_bgr(content, height, width), guide, config, vgg, dev, progress, cancel)
+        with retained_heap():  # every ascent step allocates the same activations (stylecam.heap)
+            return _dream(resize_bgr(content, height, width), guide, config, vgg, dev, progress, cancel)
     finally:
         del vgg
         release(dev)

@@ -42,6 +42,7 @@ from stylecam.snapshot.common import (
     to_image,
     to_tensor,
 )
+from stylecam.heap import retained_heap
 from stylecam.snapshot.source import PerceptualSource
 
 MIN_SIZE = 32
@@ -297,7 +298,8 @@ def gatys(
     # Low-precision features go straight into the losses, which cast where it matters.
     vgg = autocast_features(source.features([config.content_layer, *config.style_layers], dev), config.bf16, dev, float_outputs=False)
     try:
-        with abort_on_cancel(vgg, cancel):
+        # retained_heap: the same large activations at every evaluation reuse freed memory (stylecam.heap)
+        with abort_on_cancel(vgg, cancel), retained_heap():
             return _optimise(content_used, init_full, style_images, weights, config, vgg, dev, progress, cancel, finish_colors)
     finally:
         del vgg
