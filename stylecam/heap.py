@@ -25,6 +25,7 @@ from contextlib import contextmanager
 
 # mallopt parameters (glibc's malloc.h)
 _M_TRIM_THRESHOLD = -1
+_M_TOP_PAD = -2
 _M_MMAP_THRESHOLD = -3
 _M_MMAP_MAX = -4
 _DEFAULT_MMAP_MAX = 65536
@@ -35,6 +36,10 @@ _DEFAULT_MMAP_MAX = 65536
 _SETTLED_MMAP_THRESHOLD = 32 * 1024 * 1024
 _SETTLED_TRIM_THRESHOLD = 2 * _SETTLED_MMAP_THRESHOLD
 _RETAINED_TRIM_THRESHOLD = 2**31 - 1  # never trim while retained (mallopt takes an int)
+_DEFAULT_TOP_PAD = 128 * 1024
+# A thread's arena lives in 64 MiB heaps, and glibc unmaps a heap that becomes empty whatever the
+# trim threshold, unless the top pad asks to keep that much: Gatys in the window runs in a thread.
+_RETAINED_TOP_PAD = 64 * 1024 * 1024
 
 _lock = threading.Lock()
 _users = 0
@@ -66,12 +71,13 @@ def active() -> bool:
     return _users > 0
 
 
-def _set(mmap_max: int, trim_threshold: int) -> None:
+def _set(mmap_max: int, trim_threshold: int, top_pad: int) -> None:
     libc = _glibc()
     if libc is not None:
         libc.mallopt(_M_MMAP_MAX, mmap_max)
         libc.mallopt(_M_MMAP_THRESHOLD, _SETTLED_MMAP_THRESHOLD)
         libc.mallopt(_M_TRIM_THRESHOLD, trim_threshold)
+        libc.mallopt(_M_TOP_PAD, top_pad)
 
 
 @contextmanager
@@ -81,14 +87,14 @@ def retained_heap() -> Iterator[None]:
     with _lock:
         _users += 1
         if _users == 1:
-            _set(0, _RETAINED_TRIM_THRESHOLD)
+            _set(0, _RETAINED_TRIM_THRESHOLD, _RETAINED_TOP_PAD)
     try:
         yield
     finally:
         with _lock:
             _users -= 1
             if _users == 0:
-                _set(_DEFAULT_MMAP_MAX, _SETTLED_TRIM_THRESHOLD)
+                _set(_DEFAULT_MMAP_MAX, _SETTLED_TRIM_THRESHOLD, _DEFAULT_TOP_PAD)
                 libc = _glibc()
                 if libc is not None:
                     libc.malloc_trim(0)

@@ -43,3 +43,14 @@ def test_a_bf16_gram_is_float32_exact_and_its_gradient_is_close() -> None:
         assert g.dtype == torch.float32
         assert torch.allclose(g, g_ref, rtol=1e-5, atol=1e-7)  # the product itself is float32
         assert ((d - d_ref).norm() / d_ref.norm()).item() < 1e-2  # the gradient in bf16
+
+
+def test_a_bf16_gram_summed_over_many_slices_of_positions_is_the_same(monkeypatch) -> None:  # noqa: ANN001
+    from stylecam.perceptual import losses
+
+    f = _features(2).bfloat16()  # 2 x 16 channels x 240 positions
+    whole = gram_matrix(f)
+    monkeypatch.setattr(losses, "GRAM_CHUNK_BYTES", 4 * 2 * 16 * 7)  # 7 positions a slice, the last one short
+    sliced = gram_matrix(f)
+    assert torch.allclose(sliced, whole, rtol=1e-5, atol=1e-6)
+    assert torch.allclose(sliced, gram_matrix(f.float()), rtol=1e-5, atol=1e-6)

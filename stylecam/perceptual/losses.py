@@ -16,16 +16,30 @@ from torch.nn import functional as F
 Features = Mapping[str, torch.Tensor]
 
 
+GRAM_CHUNK_BYTES = 8 * 1024 * 1024
+"""The most float32 scratch :class:`_Bf16Gram` holds at once (one slice of the positions)."""
+
+
 class _Bf16Gram(torch.autograd.Function):
     """f^T f for (N, M, C) bfloat16 features: the product in float32 (the loss needs its digits),
     the gradient f (G' + G'^T) in bfloat16, since it flows back into a bf16 network anyway (a
-    bf16 matrix product is ~4x a float32 one on CPUs with AVX512-BF16)."""
+    bf16 matrix product is ~4x a float32 one on CPUs with AVX512-BF16).
+
+    The float32 copy is made one slice of positions at a time (at most :data:`GRAM_CHUNK_BYTES`),
+    the products summed: at 512 px relu1_1 alone would be a 67 MB copy per evaluation, which in
+    a worker thread (the window's snapshot) glibc maps and unmaps afresh every time, since a
+    thread's heap holds at most 64 MiB (stylecam.heap cannot keep it)."""
 
     @staticmethod
     def forward(ctx: Any, f: torch.Tensor) -> torch.Tensor:
         ctx.save_for_backward(f)
-        f32 = f.float()
-        return torch.bmm(f32.transpose(1, 2), f32)
+        n, m, c = f.shape
+        rows = max(1, GRAM_CHUNK_BYTES // (4 * n * c))
+        gram = torch.zeros((n, c, c), dtype=torch.float32, device=f.device)
+        for start in range(0, m, rows):
+            part = f[:, start : start + rows].float()
+            gram = torch.baddbmm(gram, part.transpose(1, 2), part)
+        return gram
 
     @staticmethod
     def backward(ctx: Any, grad: torch.Tensor) -> torch.Tensor:
