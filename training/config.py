@@ -68,9 +68,9 @@ class TrainConfig:
     base: str = ""
     """A ``live`` base network (.safetensors) to start from, or ``bundled`` for the one shipped with stylecam."""
     tune: str = "all"
+    """``all`` trains every weight; ``norms`` only the style's gamma/beta (a fine-tune of ``base``)."""
     layout: int = 0
     """``live`` network layout (stylecam/nets/live.py): 0 = the base's (layout 1 becomes 2), or 2 from scratch; 1-3 explicitly (a base is upgraded, never downgraded)."""
-    """``all`` trains every weight; ``norms`` only the style's gamma/beta (a fine-tune of ``base``)."""
     bf16: str = "auto"
     """bfloat16 autocast: ``auto`` = on CUDA and on CPUs with native bf16 (AVX512-BF16, AMX), ``on``, ``off``."""
     device: str = "auto"
