@@ -7,7 +7,8 @@
 ``train`` runs ``stylecam train --preset base`` (exactly what a user runs) on all six paintings at
 once: one ``live`` network, one gamma/beta row per painting (conditional instance norm). ``export``
 bakes each row into a one-style network and writes ``trained_styles/<name>.onnx`` and
-``<name>.fp16.onnx`` with title, artist and credit, copies the base network to
+``<name>.fp16.onnx`` with title, artist and credit (or, with ``--finetuned NAME=FILE.onnx``, ships
+that style's own fine-tune of the base instead of its row), copies the base network to
 ``stylecam/assets/live_base.safetensors`` (what ``stylecam train`` fine-tunes new styles from), and
 records the run in ``trained_styles/training_log.jsonl``.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -76,12 +78,22 @@ def run_training(args: argparse.Namespace) -> int:
 
 
 def export_bundled(
-    base_path: Path, out: Path, assets: Path, *, record: dict[str, object] | None = None, retuned: dict[str, Path] | None = None
+    base_path: Path,
+    out: Path,
+    assets: Path,
+    *,
+    record: dict[str, object] | None = None,
+    retuned: dict[str, Path] | None = None,
+    finetuned: dict[str, Path] | None = None,
 ) -> list[Path]:
     """Write the six style files from the base network at ``base_path``; copy the base into ``assets``.
 
     retuned: style name -> checkpoint of a ``--tune norms`` fine-tune of that style from this
     base; its gamma/beta row replaces the base's (:func:`~stylecam.training.base_net.merge_row`).
+    finetuned: style name -> a style file (``NAME.onnx``, with its ``NAME.fp16.onnx`` beside it)
+    written by ``stylecam train`` fine-tuning every weight of this base on that painting alone
+    (a one-style network: all of its capacity for one painting); it is shipped as it is, instead
+    of the base's row. The base keeps that style's row for fine-tunes and mixtures.
     """
     from stylecam.imageio import read_image
     from stylecam.styles import StyleInfo, export_style
@@ -94,9 +106,21 @@ def export_bundled(
         base = merge_row(base, name, base_from_checkpoint(ckpt_path).net)
     by_stem = {Path(p.file).stem: p for p in PAINTINGS}
     style_files = [base.train_config.get("style", ""), *base.train_config.get("styles", [])]
+    finetuned = {name: _checked_finetune(name, path) for name, path in (finetuned or {}).items()}
+    unknown = sorted(set(finetuned) - {by_stem[stem].name for stem in base.styles})
+    if unknown:
+        raise SystemExit(f"error: --finetuned {unknown[0]!r} is not a style of the base network")
     written: list[Path] = []
+    out.mkdir(parents=True, exist_ok=True)
     for index, stem in enumerate(base.styles):
         painting = by_stem[stem]
+        if painting.name in finetuned:
+            for src in finetuned[painting.name]:
+                dst = out / src.name
+                if src.resolve() != dst.resolve():
+                    shutil.copyfile(src, dst)
+                written.append(dst)
+            continue
         info = StyleInfo.from_style_image(
             name=painting.name,
             style_image_bgr=read_image(style_files[index]),
@@ -116,13 +140,27 @@ def export_bundled(
     return written
 
 
-def _retuned(specs: list[str]) -> dict[str, Path]:
-    """``NAME=CHECKPOINT`` arguments -> {name: path}."""
+def _checked_finetune(name: str, path: Path) -> tuple[Path, Path]:
+    """(fp32, fp16) style files of a ``--finetuned`` style, checked: the right name, a ``live`` fine-tune of a base."""
+    from stylecam.styles import read_style_file
+
+    fp16 = path.with_name(f"{name}.fp16.onnx")
+    if path.name != f"{name}.onnx" or not path.is_file() or not fp16.is_file():
+        raise SystemExit(f"error: --finetuned {name} wants {name}.onnx with {name}.fp16.onnx beside it, got {path}")
+    for file in (path, fp16):
+        info = read_style_file(file)
+        if info.name != name or info.arch != "live" or not info.train_config.get("base"):
+            raise SystemExit(f"error: {file} is not a fine-tune of a live base network for style {name!r}")
+    return path, fp16
+
+
+def _pairs(specs: list[str], option: str, what: str) -> dict[str, Path]:
+    """``NAME=PATH`` arguments -> {name: path}."""
     pairs = {}
     for spec in specs:
         name, sep, path = spec.partition("=")
         if not sep or not name or not path:
-            raise SystemExit(f"error: --retuned wants NAME=CHECKPOINT, got {spec!r}")
+            raise SystemExit(f"error: {option} wants NAME={what}, got {spec!r}")
         pairs[name] = Path(path)
     return pairs
 
@@ -142,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--record", type=Path, default=None, help="train_record.json of the run, appended to training_log.jsonl")
     e.add_argument("--retuned", nargs="+", default=[], metavar="NAME=CHECKPOINT",
                    help="a style's gamma/beta from a --tune norms fine-tune of the base (its checkpoint) instead of the base's")
+    e.add_argument("--finetuned", nargs="+", default=[], metavar="NAME=STYLE.onnx",
+                   help="ship a style's own every-weight fine-tune of the base (stylecam train --preset cpu) instead of its row")
     e.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "trained_styles")
     e.add_argument("--assets", type=Path, default=Path(__file__).resolve().parent.parent / "stylecam" / "assets",
                    help="where the base network goes (default: this checkout's stylecam/assets)")
@@ -149,7 +189,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "train":
         return run_training(args)
     record = json.loads(args.record.read_text()) if args.record else None
-    for path in export_bundled(args.base, args.out, args.assets, record=record, retuned=_retuned(args.retuned)):
+    retuned = _pairs(args.retuned, "--retuned", "CHECKPOINT")
+    finetuned = _pairs(args.finetuned, "--finetuned", "STYLE.onnx")
+    for path in export_bundled(args.base, args.out, args.assets, record=record, retuned=retuned, finetuned=finetuned):
         print(path)
     return 0
 
