@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import subprocess
 import sys
 import time
@@ -95,6 +94,7 @@ def export_bundled(
     (a one-style network: all of its capacity for one painting); it is shipped as it is, instead
     of the base's row. The base keeps that style's row for fine-tunes and mixtures.
     """
+    from stylecam.atomic import atomic_write_bytes
     from stylecam.imageio import read_image
     from stylecam.styles import StyleInfo, export_style
     from stylecam.training.base_net import base_from_checkpoint, load_base, merge_row, save_base
@@ -106,19 +106,19 @@ def export_bundled(
         base = merge_row(base, name, base_from_checkpoint(ckpt_path).net)
     by_stem = {Path(p.file).stem: p for p in PAINTINGS}
     style_files = [base.train_config.get("style", ""), *base.train_config.get("styles", [])]
-    finetuned = {name: _checked_finetune(name, path) for name, path in (finetuned or {}).items()}
-    unknown = sorted(set(finetuned) - {by_stem[stem].name for stem in base.styles})
+    shipped_as_is = {name: _checked_finetune(name, path) for name, path in (finetuned or {}).items()}
+    unknown = sorted(set(shipped_as_is) - {by_stem[stem].name for stem in base.styles})
     if unknown:
         raise SystemExit(f"error: --finetuned {unknown[0]!r} is not a style of the base network")
     written: list[Path] = []
     out.mkdir(parents=True, exist_ok=True)
     for index, stem in enumerate(base.styles):
         painting = by_stem[stem]
-        if painting.name in finetuned:
-            for src in finetuned[painting.name]:
+        if painting.name in shipped_as_is:
+            for src in shipped_as_is[painting.name]:
                 dst = out / src.name
                 if src.resolve() != dst.resolve():
-                    shutil.copyfile(src, dst)
+                    atomic_write_bytes(dst, src.read_bytes())  # as export_style writes: never a half-written style
                 written.append(dst)
             continue
         info = StyleInfo.from_style_image(
