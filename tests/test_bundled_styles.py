@@ -126,4 +126,6 @@ def test_the_bundled_base_network_holds_every_bundled_style(library: StyleLibrar
         else:  # its own every-weight fine-tune of the base (export --finetuned): really another network
             assert cfg["base"] == "bundled" and cfg["tune"] == "all" and name in cfg["style"], (name, cfg)
             assert gap > 2, f"{name} claims to be a fine-tune but paints as the base's row"
-    assert in_base >= 3  # most of the bundled styles come straight from the base
+    # The base's rows are the shipped ones, not stale copies: some styles still ship straight from it
+    # (four of the six are their own fine-tunes since issue 10's retraining).
+    assert in_base >= 2
