@@ -125,13 +125,40 @@ def test_autocast_choice_falls_back_to_float32_where_bf16_is_slow(monkeypatch: p
     try:
         assert accel.autocast_dtype("auto", cpu) is None
         monkeypatch.setattr(accel, "cpu_has_bf16", lambda: True)
-        monkeypatch.setattr(accel, "_time_conv", lambda dtype, repeats=3: 1.0 if dtype is None else 0.5)
+        monkeypatch.setattr(accel, "bf16_probe_speedup", lambda: 2.0)
+        accel.cpu_bf16_is_fast.cache_clear()
+        assert accel.autocast_dtype("auto", cpu) is torch.bfloat16
+        monkeypatch.setattr(accel, "bf16_probe_speedup", lambda: 1.1)
+        accel.cpu_bf16_is_fast.cache_clear()
+        assert accel.autocast_dtype("auto", cpu) is None
+        monkeypatch.setattr(accel, "bf16_probe_speedup", lambda: 2.0)
         accel.cpu_bf16_is_fast.cache_clear()
         assert accel.autocast_dtype("auto", cpu) is torch.bfloat16
     finally:
         accel.cpu_bf16_is_fast.cache_clear()
     with pytest.raises(ValueError):
         accel.autocast_dtype("maybe", cpu)
+
+
+def test_the_bf16_probe_interleaves_so_that_a_burst_of_load_does_not_decide(monkeypatch: pytest.MonkeyPatch) -> None:
+    """bf16 really is 2x faster; the first 8 runs (the warm-ups and 6 more) are slowed 4x by other load."""
+    now = [0.0]
+    calls = [0]
+
+    def fake_steps() -> dict[torch.dtype | None, object]:
+        def make(cost: float) -> object:
+            def run() -> None:
+                calls[0] += 1
+                now[0] += cost * (4.0 if calls[0] <= 8 else 1.0)
+
+            return run
+
+        return {torch.bfloat16: make(0.5), None: make(1.0)}
+
+    monkeypatch.setattr(accel, "_probe_steps", fake_steps)
+    speedup = accel.bf16_probe_speedup(rounds=6, clock=lambda: now[0])
+    assert speedup == pytest.approx(2.0)
+    assert calls[0] == 2 + 2 * 6
 
 
 def test_bf16_training_runs_and_follows_the_fp32_losses(tmp_path: Path, photos: Path, paintings: list[Path]) -> None:
