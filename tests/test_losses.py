@@ -34,23 +34,35 @@ def test_a_channels_last_gram_equals_the_plain_one_with_its_gradient_in_the_same
     assert x.grad is not None and x.grad.is_contiguous(memory_format=torch.channels_last)
 
 
-def test_a_bf16_gram_is_float32_exact_and_its_gradient_is_close() -> None:
+def test_a_bf16_gram_is_float32_within_bf16_rounding_and_its_gradient_is_close() -> None:
     f32 = _features(1).bfloat16().float()  # values a bf16 network gives
     w = torch.randn(16, 16)
     g_ref, d_ref = _gram_and_grad(f32, w)
     for layout in (torch.contiguous_format, torch.channels_last):
         g, d = _gram_and_grad(f32.bfloat16().contiguous(memory_format=layout), w)
         assert g.dtype == torch.float32
-        assert torch.allclose(g, g_ref, rtol=1e-5, atol=1e-7)  # the product itself is float32
+        err = ((g - g_ref).norm() / g_ref.norm()).item()
+        assert 0 < err < 4e-3  # rounded to bf16 once (2^-8 at most per entry), not the float32 product
         assert ((d - d_ref).norm() / d_ref.norm()).item() < 1e-2  # the gradient in bf16
 
 
-def test_a_bf16_gram_summed_over_many_slices_of_positions_is_the_same(monkeypatch) -> None:  # noqa: ANN001
-    from stylecam.perceptual import losses
+def test_the_content_loss_of_channels_last_features_equals_the_plain_one_with_the_same_gradient() -> None:
+    from stylecam.perceptual.losses import ContentLoss
 
-    f = _features(2).bfloat16()  # 2 x 16 channels x 240 positions
-    whole = gram_matrix(f)
-    monkeypatch.setattr(losses, "GRAM_CHUNK_BYTES", 4 * 2 * 16 * 7)  # 7 positions a slice, the last one short
-    sliced = gram_matrix(f)
-    assert torch.allclose(sliced, whole, rtol=1e-5, atol=1e-6)
-    assert torch.allclose(sliced, gram_matrix(f.float()), rtol=1e-5, atol=1e-6)
+    torch.manual_seed(3)
+    f, target = torch.randn(2, 8, 6, 10), torch.randn(2, 8, 6, 10)
+    results = []
+    for layout in (torch.contiguous_format, torch.channels_last):
+        loss = ContentLoss("relu2_2", weight=2.0)
+        loss.set_target({"relu2_2": target.contiguous(memory_format=layout)})
+        x = f.clone(memory_format=layout).requires_grad_(True)
+        value = loss({"relu2_2": x})
+        value.backward()
+        assert x.grad is not None and x.grad.is_contiguous(memory_format=layout)
+        results.append((value.detach(), x.grad.contiguous()))
+    assert torch.allclose(results[0][0], 2.0 * torch.nn.functional.mse_loss(f, target))
+    assert torch.allclose(results[0][0], results[1][0], rtol=1e-6)
+    assert torch.allclose(results[0][1], results[1][1], rtol=1e-5, atol=1e-8)
+    # a channels-last target with plain features (the training path passes targets per call) still works
+    mixed = ContentLoss("relu2_2")({"relu2_2": f}, target={"relu2_2": target.contiguous(memory_format=torch.channels_last)})
+    assert torch.allclose(mixed, torch.nn.functional.mse_loss(f, target))
