@@ -616,3 +616,29 @@ def test_lbfgs_goes_back_to_the_best_image_after_a_divergent_step_and_keeps_the_
     assert not torch.allclose(seen[4], best_at[4])
     assert torch.allclose(seen[5], best_at[4])  # after the spike: back to the best image
     assert best[1] < 1e-3 * float((weight * (start - target) ** 2).mean())  # and on to the minimum
+
+
+def test_lbfgs_keeps_fewer_curvature_pairs_for_large_images(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from stylecam.snapshot.gatys import LBFGS_HISTORY, lbfgs_history
+
+    gatys_module = sys.modules["stylecam.snapshot.gatys"]  # the package's name ``gatys`` is the function
+
+    assert lbfgs_history(3 * 256 * 256) == LBFGS_HISTORY == 100
+    assert lbfgs_history(3 * 512 * 512) == 25
+    assert lbfgs_history(3 * 1920 * 1440) == 10  # never fewer than 10
+    assert lbfgs_history(3 * 64 * 64) == 100  # never more than 100
+    # gatys uses it per scale: patch the float budget so that a 128 px scale keeps 4x fewer pairs than a 64 px one
+    monkeypatch.setattr(gatys_module, "LBFGS_HISTORY_FLOATS", 40 * 3 * 64 * 64)
+    seen: list[int] = []
+    real = torch.optim.LBFGS
+
+    def recording(params, **kwargs):  # noqa: ANN001, ANN003, ANN202
+        seen.append(kwargs["history_size"])
+        return real(params, **kwargs)
+
+    monkeypatch.setattr(torch.optim, "LBFGS", recording)
+    cfg = GatysConfig(size=128, steps=8, scales=2, stop_tolerance=0.0, preview_every=100)
+    gatys(synthetic_frame(128, 128), [stripes()], config=cfg, perceptual=TINY, device="cpu")
+    assert list(dict.fromkeys(seen)) == [40, 10]  # (a restart after a divergent step makes another optimiser)

@@ -128,9 +128,13 @@ def test_autocast_choice_falls_back_to_float32_where_bf16_is_slow(monkeypatch: p
         monkeypatch.setattr(accel, "bf16_probe_speedup", lambda: 2.0)
         accel.cpu_bf16_is_fast.cache_clear()
         assert accel.autocast_dtype("auto", cpu) is torch.bfloat16
-        monkeypatch.setattr(accel, "bf16_probe_speedup", lambda: 1.1)
+        probes = iter([1.1, 1.0, 1.2])
+        monkeypatch.setattr(accel, "bf16_probe_speedup", lambda: next(probes))
         accel.cpu_bf16_is_fast.cache_clear()
-        assert accel.autocast_dtype("auto", cpu) is None
+        assert accel.autocast_dtype("auto", cpu) is None  # three probes all found it slow
+        probes = iter([1.1, 0.8, 1.9])  # a busy machine slowed the first two
+        accel.cpu_bf16_is_fast.cache_clear()
+        assert accel.autocast_dtype("auto", cpu) is torch.bfloat16
         monkeypatch.setattr(accel, "bf16_probe_speedup", lambda: 2.0)
         accel.cpu_bf16_is_fast.cache_clear()
         assert accel.autocast_dtype("auto", cpu) is torch.bfloat16

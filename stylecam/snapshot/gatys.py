@@ -423,7 +423,17 @@ LBFGS_FIRST_STEP = 4.0
 FIRST_STEP_DECREASE = 0.5
 """...and at most what the gradient predicts would lower the objective by this fraction."""
 LBFGS_HISTORY = 100
-"""Curvature pairs L-BFGS keeps (the tutorial: 100)."""
+"""Curvature pairs L-BFGS keeps at most (the tutorial: 100)..."""
+LBFGS_HISTORY_FLOATS = 100 * 3 * 256 * 256
+"""...and at most this many floats of them (two per pair and pixel value): 100 pairs up to 256x256,
+25 at 512x512. Each step streams the whole history through memory twice, and at 512 px 100 pairs
+(600 MB) cost ~100 ms a step on a 2-core VM, 14 % of the evaluation itself; with 25-50 pairs the
+512 px default ended as close to the tutorial's distances as with 100 (docs/SNAPSHOT.md)."""
+
+
+def lbfgs_history(numel: int) -> int:
+    """Curvature pairs for an image of ``numel`` values: :data:`LBFGS_HISTORY`, fewer for large images (at least 10)."""
+    return max(10, min(LBFGS_HISTORY, LBFGS_HISTORY_FLOATS // max(1, numel)))
 DIVERGENCE_FACTOR = 2.0
 """L-BFGS restarts from the best image when an evaluation exceeds this multiple of the best value."""
 
@@ -488,7 +498,7 @@ def _run_lbfgs(
 
     def fresh() -> torch.optim.LBFGS:
         search = "strong_wolfe" if wolfe[0] else None
-        return torch.optim.LBFGS([param], lr=1.0, max_iter=n_steps, max_eval=n_steps, history_size=LBFGS_HISTORY, line_search_fn=search)
+        return torch.optim.LBFGS([param], lr=1.0, max_iter=n_steps, max_eval=n_steps, history_size=lbfgs_history(param.numel()), line_search_fn=search)
 
     optimizer = fresh()
 
