@@ -618,15 +618,15 @@ def test_lbfgs_goes_back_to_the_best_image_after_a_divergent_step_and_keeps_the_
     assert best[1] < 1e-3 * float((weight * (start - target) ** 2).mean())  # and on to the minimum
 
 
-def test_lbfgs_keeps_fewer_curvature_pairs_for_large_images(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_lbfgs_keeps_fewer_curvature_pairs_for_large_images_so_that_its_memory_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     import sys
 
     from stylecam.snapshot.gatys import LBFGS_HISTORY, lbfgs_history
 
     gatys_module = sys.modules["stylecam.snapshot.gatys"]  # the package's name ``gatys`` is the function
 
-    assert lbfgs_history(3 * 256 * 256) == LBFGS_HISTORY == 100
-    assert lbfgs_history(3 * 512 * 512) == 25
+    assert lbfgs_history(3 * 512 * 512) == LBFGS_HISTORY == 100
+    assert lbfgs_history(3 * 1024 * 1024) == 25
     assert lbfgs_history(3 * 1920 * 1440) == 10  # never fewer than 10
     assert lbfgs_history(3 * 64 * 64) == 100  # never more than 100
     # gatys uses it per scale: patch the float budget so that a 128 px scale keeps 4x fewer pairs than a 64 px one

@@ -424,11 +424,11 @@ FIRST_STEP_DECREASE = 0.5
 """...and at most what the gradient predicts would lower the objective by this fraction."""
 LBFGS_HISTORY = 100
 """Curvature pairs L-BFGS keeps at most (the tutorial: 100)..."""
-LBFGS_HISTORY_FLOATS = 100 * 3 * 256 * 256
-"""...and at most this many floats of them (two per pair and pixel value): 100 pairs up to 256x256,
-25 at 512x512. Each step streams the whole history through memory twice, and at 512 px 100 pairs
-(600 MB) cost ~100 ms a step on a 2-core VM, 14 % of the evaluation itself; with 25-50 pairs the
-512 px default ended as close to the tutorial's distances as with 100 (docs/SNAPSHOT.md)."""
+LBFGS_HISTORY_FLOATS = 100 * 3 * 512 * 512
+"""...and at most this many pixel values' worth of them: 100 pairs up to 512x512, 25 at 1024x1024,
+10 (the floor) from about 1600x1200. Each pair holds two image-sized float32 tensors, so at 1920x1440
+100 pairs would take 6.6 GB; 10 take 0.66 GB. (At 512 px, 25 pairs ended as close to the tutorial's
+distances as 100 and no faster: docs/SNAPSHOT.md.)"""
 
 
 def lbfgs_history(numel: int) -> int:
