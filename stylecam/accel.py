@@ -4,7 +4,8 @@ A CPU flag is not enough: with some PyTorch builds, bf16 convolutions on a CPU t
 AVX512-BF16 still take a slow path (measured here with torch 2.14.1+cu130 on Zen 4: VGG16's
 forward 100x slower than fp32). So on the CPU, ``auto`` means: the CPU computes bf16 natively
 (AVX512-BF16 or AMX flags) and a small conv forward+backward is clearly faster in bf16 than in
-fp32 (timed once per process, interleaved, ~0.2 s).
+fp32 (timed once per process, the two interleaved, 0.3-0.7 s a probe; up to three probes before ``auto``
+settles on fp32).
 """
 
 from __future__ import annotations

@@ -427,15 +427,15 @@ LBFGS_HISTORY = 100
 LBFGS_HISTORY_FLOATS = 100 * 3 * 512 * 512
 """...and at most this many pixel values' worth of them: 100 pairs up to 512x512, 25 at 1024x1024,
 10 (the floor) from about 1600x1200. Each pair holds two image-sized float32 tensors, so at 1920x1440
-100 pairs would take 6.6 GB; 10 take 0.66 GB. (At 512 px, 25 pairs ended as close to the tutorial's
-distances as 100 and no faster: docs/SNAPSHOT.md.)"""
+100 pairs would take 6.6 GB; 10 take 0.66 GB. (At 512 px, 25 pairs were no faster than 100 and ended
+0.9 % further from the tutorial's content distance: docs/SNAPSHOT.md.)"""
+DIVERGENCE_FACTOR = 2.0
+"""L-BFGS restarts from the best image when an evaluation exceeds this multiple of the best value."""
 
 
 def lbfgs_history(numel: int) -> int:
     """Curvature pairs for an image of ``numel`` values: :data:`LBFGS_HISTORY`, fewer for large images (at least 10)."""
     return max(10, min(LBFGS_HISTORY, LBFGS_HISTORY_FLOATS // max(1, numel)))
-DIVERGENCE_FACTOR = 2.0
-"""L-BFGS restarts from the best image when an evaluation exceeds this multiple of the best value."""
 
 
 class _Diverged(Exception):
