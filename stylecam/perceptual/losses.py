@@ -24,7 +24,7 @@ class _Bf16Gram(torch.autograd.Function):
     Why not a float32 product: on the CPU it needs float32 copies of the features (relu1_1 at
     512 px is 67 MB) and runs 3-6x slower (512 px Gatys: 124 ms of an 840 ms evaluation for the
     five Grams, 31 ms in bf16). The rounding changes a Gram by ~0.15 % (relative Frobenius
-    norm), 25x less than the closest Gatys gets to its target Gram in any layer (3.7 % at
+    norm), 23x less than the closest Gatys gets to its target Gram in any layer (3.7 % at
     relu2_1, measured on the 512 px default result), so the loss's noise floor stays far below
     what the optimisation reaches."""
 
