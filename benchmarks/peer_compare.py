@@ -33,7 +33,8 @@ import json
 import math
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 import cv2
@@ -42,6 +43,7 @@ from _common import CLIP_SHIFT, LICENSED, cell, clip_for, fit, load_photos, load
 from _peer import PEER_PACKAGE, PeerTask, default_venv, ensure_peer, run_peer
 
 from stylecam.engine import load_engine
+from stylecam.processing import FrameOptions, apply_options
 from stylecam.errors import StylecamError
 from stylecam.quality import CONTENT_LAYER, STYLE_LAYERS, feature_distance, flicker_of_outputs, gram_distance, vgg_stats
 from stylecam.styles import Style
@@ -175,10 +177,11 @@ def quality(
             print(f"{style.name}: no embedded painting, skipped", file=sys.stderr)
             continue
         engine = load_engine(style, provider="cpu")
+        run = engine.run if args.live_scale is None else partial(as_live_view, engine.run, scale=args.live_scale)
         kept.append(style)
         paintings.append(painting)
-        ours.append({name: engine.run(small) for name, small in smalls.items()})
-        ours_clip.append([engine.run(frame) for frame in clip])
+        ours.append({name: run(small) for name, small in smalls.items()})
+        ours_clip.append([run(frame) for frame in clip])
     if not kept:
         raise StylecamError("none of the styles has an embedded painting")
     timing_frame = _speed_frame() if not args.skip_speed else None
@@ -227,6 +230,20 @@ def quality(
         grid.append([cell(c, args.cell_height) for c in (painting, smalls[name], ours[k][name], peer_out[name])])
         print(f"{style.name}: {json.dumps({w: row[w] for w in ('stylecam', 'peer')})} ({time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
     return rows, peer_info, grid
+
+
+def as_live_view(run: Callable[[np.ndarray], np.ndarray], image: np.ndarray, *, scale: float) -> np.ndarray:
+    """``image`` as the live view shows it from a 640 px camera at processing ``scale``, back at ``image``'s size.
+
+    image: (h, w, 3) uint8 BGR. It is enlarged (cubic) to :data:`SPEED_SIZE`'s long side, run through
+    the window's per-frame path (:func:`stylecam.processing.apply_options`: shrink to ``scale``,
+    ``run``, enlarge back), then reduced (area) to (h, w): the stroke size and softness a user sees.
+    """
+    h, w = image.shape[:2]
+    k = max(SPEED_SIZE) / max(h, w)
+    frame = cv2.resize(image, (round(w * k), round(h * k)), interpolation=cv2.INTER_CUBIC)
+    _, out = apply_options(frame, run, FrameOptions(scale=scale))
+    return cv2.resize(out, (w, h), interpolation=cv2.INTER_AREA)
 
 
 def _speed_frame() -> np.ndarray:
@@ -294,6 +311,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--styles", type=Path, default=None, help="folder of style files (default: the bundled styles)")
     ap.add_argument("--out", type=Path, default=Path("docs"))
     ap.add_argument("--measure-size", type=int, default=384, help="long side of the photos for the distances (default 384)")
+    ap.add_argument(
+        "--live-scale", type=float, default=None,
+        help="measure stylecam as the live view shows a 640 px camera at this processing scale "
+        "(default: the network straight on the photos at --measure-size)",
+    )
     ap.add_argument("--grid-photos", default=LICENSED[0], help=f"photo(s) of the grid, one per row in turn (default {LICENSED[0]})")
     ap.add_argument("--cell-height", type=int, default=200, help="grid cell height in pixels (default 200)")
     ap.add_argument("--peer-venv", type=Path, default=None, help="the peer's venv, created on first use (default ~/.cache/stylecam-bench/peer-venv)")
@@ -304,6 +326,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     which.add_argument("--skip-speed", action="store_true", help="distances, flicker and grid only (for a busy machine)")
     which.add_argument("--speed-only", action="store_true", help="ms per frame only, merged into <out>/peer_compare.json")
     args = ap.parse_args(argv)
+    if args.live_scale is not None and not 0 < args.live_scale <= 1:
+        ap.error("--live-scale must be in (0, 1]")
     if args.measure_size < 32 or args.cell_height < 16 or args.bench_frames < 2 or args.peer_repeats < 1:
         ap.error("--measure-size >= 32, --cell-height >= 16, --bench-frames >= 2 and --peer-repeats >= 1 please")
     return args
@@ -341,6 +365,9 @@ def main(argv: list[str] | None = None) -> int:
     rows = merge_speed(rows, speed)
     summary = summarize(rows)
     table = render_table(rows, summary, peer_info)
+    if args.live_scale is not None:
+        table += (f"\n- stylecam's distances, flicker and grid: as the live view shows a {max(SPEED_SIZE)} px camera at processing "
+                  f"scale {args.live_scale:g} (`as_live_view`); the peer's at its defaults.")
     record = {
         "peer": peer_info,
         "settings": {k: str(v) for k, v in vars(args).items()},

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from stylecam.engine import load_engine
+from stylecam.engine.autoscale import choose_scale, target_fps_for, timing_function
 from stylecam.errors import StylecamError
 from stylecam.pipeline import Pipeline, PipelineEvent
 from stylecam.processing import FrameOptions, network_size
@@ -39,6 +40,8 @@ class BenchResult:
     width: int
     height: int
     scale: float
+    """Processing scale the run used (the automatic one when ``scale_auto``)."""
+    scale_auto: bool
     source: str
 
     def to_dict(self) -> dict[str, object]:
@@ -47,7 +50,8 @@ class BenchResult:
     def report(self) -> str:
         return "\n".join(
             [
-                f"style {self.style} ({self.arch}) on {self.provider}, {self.width}x{self.height} at scale {self.scale:g}, "
+                f"style {self.style} ({self.arch}) on {self.provider}, {self.width}x{self.height} at scale {self.scale:g}"
+                f"{' (auto)' if self.scale_auto else ''}, "
                 f"{self.frames} frames from {self.source}",
                 f"  end to end   {self.fps:8.1f} fps   latency p50 {self.latency_ms_p50:.1f} ms, p95 {self.latency_ms_p95:.1f} ms",
                 f"  inference    {self.inference_fps:8.1f} fps   p50 {self.inference_ms_p50:.1f} ms, p95 {self.inference_ms_p95:.1f} ms",
@@ -86,6 +90,17 @@ def inference_times(style: Style, *, provider: str, width: int, height: int, fra
     return engine.provider, np.asarray(times)
 
 
+def auto_scale_now(style: Style, *, provider: str, width: int, height: int, source_fps: float | None) -> float:
+    """The scale the live view's Auto setting picks for ``style`` on this machine now (measured, not cached).
+
+    Same rule as the pipeline (:func:`stylecam.engine.autoscale.choose_scale` at
+    :func:`~stylecam.engine.autoscale.target_fps_for` the source's rate), on the same engine.
+    """
+    engine = load_engine(style, provider=provider)
+    target = target_fps_for(source_fps)
+    return choose_scale(timing_function(engine.run, width, height), target_fps=target)
+
+
 def run_bench(
     *,
     style: Style | None = None,
@@ -94,7 +109,7 @@ def run_bench(
     height: int = 480,
     frames: int = 100,
     provider: str = "auto",
-    scale: float = 1.0,
+    scale: float | None = None,
     source: str = "synthetic",
     warmup: int = 5,
     timeout: float = 600.0,
@@ -103,7 +118,9 @@ def run_bench(
 
     Give ``style`` or ``arch`` (an untrained network of that architecture, exported to a temp
     folder). ``source`` is ``synthetic`` (precomputed gradients) or ``demo`` (the pan/zoom
-    clip), unpaced. The first ``warmup`` output frames are not counted.
+    clip), unpaced. The first ``warmup`` output frames are not counted. ``scale`` None (the
+    default, as in the window) is the automatic scale, measured afresh on this machine for the
+    source's frame rate (:func:`auto_scale_now`) rather than read from the window's cache.
     """
     if (style is None) == (arch is None):
         raise StylecamError("give a style or an architecture to benchmark, not both")
@@ -111,7 +128,7 @@ def run_bench(
         raise StylecamError(f"need at least 2 frames to time (got {frames})")
     if width < 32 or height < 32:
         raise StylecamError(f"frame size must be at least 32x32 (got {width}x{height})")
-    if not 0 < scale <= 1:
+    if scale is not None and not 0 < scale <= 1:
         raise StylecamError(f"scale must be in (0, 1] (got {scale:g})")
     with tempfile.TemporaryDirectory(prefix="stylecam-bench-") as tmp:
         if style is None:
@@ -123,6 +140,9 @@ def run_bench(
             src = synthetic_source(width=width, height=height, pace=False)
         else:
             raise StylecamError(f"bench source must be 'synthetic' or 'demo' (got {source!r})")
+        scale_auto = scale is None
+        if scale is None:
+            scale = auto_scale_now(style, provider=provider, width=width, height=height, source_fps=src.fps)
         stamps: list[float] = []
         done = threading.Event()
         errors: list[str] = []
@@ -151,6 +171,7 @@ def run_bench(
             raise StylecamError(f"benchmark did not finish within {timeout:g} s")
         timed = stamps[warmup : warmup + frames]
         fps = (len(timed) - 1) / (timed[-1] - timed[0]) if timed[-1] > timed[0] else 0.0
+        scale = stats.scale  # what the pipeline ran at
         nw, nh = network_size(width, height, scale)
         _, times = inference_times(style, provider=provider, width=nw, height=nh, frames=max(5, min(frames, 30)))
         return BenchResult(
@@ -169,5 +190,6 @@ def run_bench(
             width=width,
             height=height,
             scale=scale,
+            scale_auto=scale_auto,
             source=source,
         )

@@ -212,3 +212,26 @@ def test_run_reports_a_lost_camera_and_keeps_going(
     assert lost == ["stylecam: camera 0 stopped sending frames; reconnecting"]
     assert lines.index(lost[0]) < lines.index("stylecam: camera 0 is back")
     assert cams.opened == [0, 0]  # reopened once, and the run went on to its 15 frames (more than the 6 before the loss)
+
+
+def test_bench_defaults_to_the_windows_auto_scale(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """With no --scale the bench measures the Auto scale afresh (the window's default) and runs the pipeline at it."""
+    import stylecam.bench as bench
+
+    asked: list[float] = []
+
+    def fake_timing(run: object, width: int, height: int) -> object:
+        def seconds(scale: float) -> float:
+            asked.append(scale)
+            return {1.0: 0.2, 0.75: 0.1}.get(scale, 0.001)  # only 0.5 and below fit 0.85/30 s
+
+        return seconds
+
+    monkeypatch.setattr(bench, "timing_function", fake_timing)
+    assert cli.main(["bench", "--arch", "lite", "--size", "96x64", "--frames", "4", "--provider", "cpu", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert asked == [1.0, 0.75, 0.5]  # largest first, stopping at the first that fits
+    assert result["scale"] == 0.5 and result["scale_auto"] is True
+    assert cli.main(["bench", "--arch", "lite", "--size", "96x64", "--frames", "4", "--provider", "cpu", "--scale", "1", "--json"]) == 0
+    fixed = json.loads(capsys.readouterr().out)
+    assert fixed["scale"] == 1.0 and fixed["scale_auto"] is False and asked == [1.0, 0.75, 0.5]

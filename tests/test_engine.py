@@ -151,6 +151,10 @@ def test_choose_scale_picks_largest_that_fits() -> None:
         choose_scale(cost.__getitem__, target_fps=0)
 
 
+def test_target_fps_follows_the_source_within_15_to_30() -> None:
+    assert [autoscale.target_fps_for(f) for f in (60.0, 24.0, 5.0, None, 0.0)] == [30.0, 24.0, 15.0, 30.0, 30.0]
+
+
 def test_auto_scale_is_cached_per_arch_provider_and_size() -> None:
     calls: list[float] = []
 

@@ -159,3 +159,19 @@ def test_inputs_that_are_missing_or_empty(tmp_path: Path) -> None:
         common.load_styles(tmp_path / "nowhere")
     with pytest.raises(StylecamError, match="no style files"):
         common.load_styles(tmp_path)
+
+
+def test_as_live_view_runs_the_network_at_the_scale_of_a_640px_camera(pc: ModuleType) -> None:
+    seen: list[tuple[int, ...]] = []
+
+    def invert(frame: np.ndarray) -> np.ndarray:
+        seen.append(frame.shape)
+        return 255 - frame
+
+    image = synthetic_frame(288, 384)
+    out = pc.as_live_view(invert, image, scale=0.5)
+    assert seen == [(240, 320, 3)]  # 384 px enlarged to 640, then processed at half of it
+    assert out.shape == image.shape and out.dtype == np.uint8
+    assert np.abs(out.astype(int) - (255 - image.astype(int))).mean() < 8  # the network's picture, at the photo's size
+    pc.as_live_view(invert, synthetic_frame(240, 320), scale=1.0)
+    assert seen[-1] == (480, 640, 3)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from stylecam.commands.run import parse_size
+from stylecam.commands.run import parse_scale, parse_size
 from stylecam.engine import PROVIDER_CHOICES
 from stylecam.errors import StylecamError
 
@@ -18,7 +18,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--size", default="640x480", help="frame size WxH (default 640x480)")
     p.add_argument("--frames", type=int, default=100, help="frames to time (default 100)")
     p.add_argument("--provider", choices=PROVIDER_CHOICES, default="auto")
-    p.add_argument("--scale", type=float, default=1.0, help="processing scale in (0, 1] (default 1)")
+    p.add_argument(
+        "--scale", default="auto",
+        help="processing scale in (0, 1], or 'auto' (default: auto, as the window: the largest scale that keeps up, measured now)",
+    )
     p.add_argument("--source", choices=("synthetic", "demo"), default="synthetic", help="frames to feed (unpaced)")
     p.add_argument("--json", action="store_true", help="print one JSON object (fps = end-to-end rate)")
     p.set_defaults(func=main)
@@ -31,13 +34,12 @@ def main(args: argparse.Namespace) -> int:
     width, height = parse_size(args.size)
     if args.frames < 2:
         raise StylecamError(f"--frames must be at least 2 (got {args.frames})")
-    if not 0 < args.scale <= 1:
-        raise StylecamError(f"--scale must be in (0, 1] (got {args.scale:g})")
+    scale = parse_scale(args.scale)
     style = StyleLibrary().get(args.style) if args.style else None
     arch = None if style is not None else (args.arch or "live")
     result = run_bench(
         style=style, arch=arch, width=width, height=height, frames=args.frames,
-        provider=args.provider, scale=args.scale, source=args.source,
+        provider=args.provider, scale=scale, source=args.source,
     )
     print(json.dumps(result.to_dict()) if args.json else result.report())
     return 0

@@ -50,7 +50,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--style", required=True, help="style name (see `stylecam styles`) or .onnx file")
     p.add_argument("--output", help="record the stylized video to this .mp4 file")
     p.add_argument("--virtual-camera", action="store_true", help="send the stylized video to a virtual camera")
-    p.add_argument("--scale", default="1", help="processing scale in (0, 1], or 'auto' (default 1)")
+    p.add_argument("--scale", default="auto", help="processing scale in (0, 1], or 'auto' (default: auto, as the window)")
     p.add_argument("--strength", type=float, default=1.0, help="0 = original .. 1 = fully stylized (default 1)")
     p.add_argument("--preserve-colors", action="store_true", help="keep the original colours")
     p.add_argument("--mirror", action="store_true", help="flip left-right")

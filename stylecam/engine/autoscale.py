@@ -20,6 +20,18 @@ SCALES: tuple[float, ...] = (1.0, 0.75, 0.5, 0.35, 0.25)
 DEFAULT_TARGET_FPS = 24.0
 HEADROOM = 0.85
 """Inference may use this share of the frame time; the rest is capture, resizing and display."""
+TARGET_FPS_RANGE = (15.0, 30.0)
+"""The live view aims at its source's frame rate, within this range."""
+
+
+def target_fps_for(source_fps: float | None) -> float:
+    """The frame rate the automatic scale aims at for a source of ``source_fps`` (None: 30).
+
+    The window, ``stylecam run --scale auto`` and ``stylecam bench`` all use this rule, so the
+    benchmark reports what the live view does.
+    """
+    lo, hi = TARGET_FPS_RANGE
+    return min(max(float(source_fps) if source_fps else hi, lo), hi)
 
 
 def choose_scale(

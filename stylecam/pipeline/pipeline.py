@@ -22,7 +22,7 @@ from types import TracebackType
 
 import numpy as np
 
-from stylecam.engine.autoscale import auto_scale
+from stylecam.engine.autoscale import auto_scale, target_fps_for
 from stylecam.engine.engine import StyleEngine, load_engine
 from stylecam.errors import StylecamError
 from stylecam.pipeline.slot import NewestSlot
@@ -333,7 +333,7 @@ class Pipeline:
             return options.scale
         key = (id(engine), engine.provider, width, height)
         if key not in self._scales:
-            target = min(max(self._source.fps if self._source is not None else 30.0, 15.0), 30.0)
+            target = target_fps_for(self._source.fps if self._source is not None else None)
             self._scales[key] = auto_scale(
                 engine.run, arch=engine.arch, provider=engine.provider, width=width, height=height, target_fps=target
             )
