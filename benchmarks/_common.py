@@ -7,7 +7,7 @@ this folder is first on ``sys.path``). All images are (H, W, 3) uint8 BGR.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import cv2
@@ -15,7 +15,7 @@ import numpy as np
 
 from stylecam.errors import StylecamError
 from stylecam.imageio import read_image
-from stylecam.quality import panning_clip
+from stylecam.quality import flicker_of_outputs, panning_clip
 from stylecam.styles import Style, StyleLibrary
 
 LICENSED = ("skimage_astronaut.png", "mpl_grace_hopper.jpg", "skimage_coffee.png", "sklearn_china.jpg")
@@ -23,9 +23,12 @@ LICENSED = ("skimage_astronaut.png", "mpl_grace_hopper.jpg", "skimage_coffee.png
 PHOTO_SUFFIXES = (".jpg", ".png")
 CLIP_PHOTO = "skimage_astronaut.png"
 CLIP_FRAMES = 8
-CLIP_SHIFT = 4
+CLIP_SHIFTS = tuple(range(1, 9))
+"""Pan speeds of the flicker clips, px a frame. A camera pans at any speed: one speed that is a
+multiple of a network's stride (4 px, the only one measured before 2026-12-03) hides the shimmer
+that every other speed shows."""
 CLIP_SIZE = (240, 320)
-"""The panning clip of the flicker figures: (height, width)."""
+"""The panning clips of the flicker figures: (height, width)."""
 
 
 def fit(image: np.ndarray, long_side: int) -> np.ndarray:
@@ -64,10 +67,16 @@ def load_photos(folder: Path) -> dict[str, np.ndarray]:
     return photos
 
 
-def clip_for(photos: dict[str, np.ndarray]) -> list[np.ndarray]:
-    """The flicker clip: :data:`CLIP_FRAMES` frames of :data:`CLIP_SIZE` panning over the astronaut (else the first photo)."""
+def clips_for(photos: dict[str, np.ndarray]) -> dict[int, list[np.ndarray]]:
+    """The flicker clips, one per speed of :data:`CLIP_SHIFTS`: :data:`CLIP_FRAMES` frames of
+    :data:`CLIP_SIZE` panning over the astronaut (else the first photo)."""
     source = photos.get(CLIP_PHOTO, next(iter(photos.values())))
-    return panning_clip(source, frames=CLIP_FRAMES, shift_px=CLIP_SHIFT, size=CLIP_SIZE)
+    return {s: panning_clip(source, frames=CLIP_FRAMES, shift_px=s, size=CLIP_SIZE) for s in CLIP_SHIFTS}
+
+
+def pan_flicker(outputs: dict[int, Sequence[np.ndarray]]) -> dict[int, float]:
+    """Flicker (:func:`stylecam.quality.flicker_of_outputs`, levels) of each clip's stylized frames, by pan speed."""
+    return {s: flicker_of_outputs(outs, s) for s, outs in outputs.items()}
 
 
 def stack_rows(rows: list[np.ndarray], *, gap: int = 4) -> np.ndarray:

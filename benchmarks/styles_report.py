@@ -10,7 +10,7 @@ For every style in ``--styles`` (default: the bundled ``trained_styles/``), grou
 - style distance (Gram MSE over relu1_2..relu4_3, :func:`stylecam.quality.style_distance`) of the
   stylized photo to the painting, next to the unstylized photo's distance (the baseline);
 - content distance (relu3_3 MSE, :func:`stylecam.quality.content_distance`) to the photo;
-- flicker on a panning clip with known motion (:func:`stylecam.quality.flicker`), levels 0-255;
+- flicker on panning clips with known motion (:func:`stylecam.quality.flicker`, mean over pans of 1-8 px a frame), levels 0-255;
 - file sizes. Prints a Markdown table (and writes it to ``<out>/styles_metrics.md``).
 """
 
@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from _common import LICENSED, cell, clip_for, fit, load_photos, load_styles, run_cli, stack_rows, write_jpeg
+from _common import LICENSED, cell, clips_for, fit, load_photos, load_styles, run_cli, stack_rows, write_jpeg
 
 from stylecam.engine import load_engine
 from stylecam.perceptual import VGGFeatures, load_vgg16_weights
@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     vgg = VGGFeatures([*STYLE_LAYERS, CONTENT_LAYER], weights=load_vgg16_weights(args.vgg_weights))
     photos = load_photos(args.content_dir)
     grid_names = [n for n in args.grid_photos.split(",") if n in photos]
-    clip = clip_for(photos)
+    clips = clips_for(photos)
 
     rows: list[dict[str, object]] = []
     grids: dict[str, list[np.ndarray]] = {}
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
                 "style_distance": float(np.mean(s_dist)),
                 "style_distance_photo": float(np.mean(s_base)),
                 "content_distance": float(np.mean(c_dist)),
-                "flicker": flicker(engine.run, clip, 4),
+                "flicker": float(np.mean([flicker(engine.run, clip, s) for s, clip in clips.items()])),
                 "files": sizes,
             }
         )

@@ -166,10 +166,13 @@ def test_layouts_share_parameters_and_unknown_layouts_are_refused() -> None:
     assert shapes[0] == shapes[1]
     assert {k for k in shapes[0] if shapes[0][k] != shapes[2][k]} == {"out.conv2d.weight", "out.conv2d.bias"}
     assert LiveNet(2).layout == 2 and three.single_style(1).layout == 3 and one.single_style(0).layout == 1
+    assert {k: v.shape for k, v in LiveNet(2, layout=4).state_dict().items()} == shapes[1]  # 4: layout 2's weights
     with pytest.raises(ValueError, match="layout"):
-        LiveNet(1, layout=4)
+        LiveNet(1, layout=5)
     with pytest.raises(ValueError, match="upgrade"):
         upgrade_layout(three, 2)
+    with pytest.raises(ValueError, match="upgrade"):
+        upgrade_layout(three, 4)  # 3 has no sub-pixel tail to blur
 
 
 def test_layout_3_paints_no_sub_pixel_checkerboard_and_its_upgrade_averages_the_sub_pixels() -> None:
@@ -210,3 +213,35 @@ def test_layout_3_trunk_mixes_the_four_sub_grids_that_layout_2_keeps_apart() -> 
     for offset in ((1, 0), (0, 1), (1, 1)):  # a neighbour on another sub-grid
         assert abs(_trunk_response(two, offset)) < 0.01 * _trunk_response(two, (2, 0))
         assert _trunk_response(three, offset) > 0.1 * _trunk_response(three, (2, 0))
+
+
+def _lattice_power(y: torch.Tensor) -> float:
+    """Power of (N, 3, H, W) ``y`` at 0.25 cycles per pixel (the period-4 lattice), both axes, relative to all but DC."""
+    spec = torch.fft.rfft2(y - y.mean(dim=(2, 3), keepdim=True)).abs() ** 2
+    h, w = y.shape[-2:]
+    return float((spec[..., h // 4, :].sum() + spec[..., :, w // 4].sum()) / spec.sum())
+
+
+def test_layout_4_removes_layout_2s_4px_lattice_and_follows_every_pan_speed_better() -> None:
+    """Same weights: layout 4 only low-passes the 2x2 sub-pixel cells, which paint a lattice anchored
+    to the network's grid; on a pan that is not a multiple of 4 px that lattice shimmers."""
+    from stylecam.quality import flicker_of_outputs, panning_clip
+    from stylecam.training.base_net import load_base
+
+    two = load_base("bundled").net.single_style(3).eval()  # real weights: they paint the lattice
+    four = upgrade_layout(two, 4).eval()
+    assert four.layout == 4 and torch.equal(two.out.conv2d.weight, four.out.conv2d.weight)
+    frame = cv2.resize(synthetic_frame(120, 160, seed=5), (320, 240), interpolation=cv2.INTER_CUBIC)
+    x = torch.from_numpy(np.ascontiguousarray(frame.transpose(2, 0, 1))).float()[None]
+    with torch.no_grad():
+        assert _lattice_power(four(x)) < 0.1 * _lattice_power(two(x))
+        for shift in (2, 3):
+            clip = panning_clip(frame, frames=5, shift_px=shift, size=(96, 128))
+            flick = {}
+            for layout, net in ((2, two), (4, four)):
+                outs = []
+                for f in clip:
+                    t = torch.from_numpy(np.ascontiguousarray(f.transpose(2, 0, 1))).float()[None]
+                    outs.append((net(t).clamp(0, 255)[0].permute(1, 2, 0).numpy() + 0.5).astype(np.uint8))
+                flick[layout] = flicker_of_outputs(outs, shift)
+            assert flick[4] < 0.6 * flick[2], (shift, flick)

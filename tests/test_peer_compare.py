@@ -175,3 +175,20 @@ def test_as_live_view_runs_the_network_at_the_scale_of_a_640px_camera(pc: Module
     assert np.abs(out.astype(int) - (255 - image.astype(int))).mean() < 8  # the network's picture, at the photo's size
     pc.as_live_view(invert, synthetic_frame(240, 320), scale=1.0)
     assert seen[-1] == (480, 640, 3)
+
+
+def test_flicker_is_measured_at_every_pan_speed_and_catches_a_grid_anchored_lattice() -> None:
+    common = _bench_module("_common")
+    photos = {"skimage_astronaut.png": synthetic_frame(300, 400, seed=2)}
+    clips = common.clips_for(photos)
+    assert sorted(clips) == list(range(1, 9)) and all(len(c) == common.CLIP_FRAMES for c in clips.values())
+    assert set(common.pan_flicker(clips).values()) == {0.0}  # the frames themselves follow the scene
+    yy, xx = np.mgrid[0:240, 0:320]
+    lattice = (((yy // 2 + xx // 2) % 2) * 60).astype(np.int16)[..., None]  # period 4 px, fixed to the frame
+
+    def painted(frames: list[np.ndarray]) -> list[np.ndarray]:
+        return [np.clip(f.astype(np.int16) // 2 + lattice, 0, 255).astype(np.uint8) for f in frames]
+
+    flick = common.pan_flicker({s: painted(c) for s, c in clips.items()})
+    assert flick[4] < 2.0 and flick[8] < 2.0  # a multiple of the period hides it ...
+    assert min(flick[s] for s in (1, 2, 3, 5, 6, 7)) > 10.0  # ... every other speed shows it

@@ -283,3 +283,35 @@ def test_a_checkpoint_of_the_previous_layout_exports_in_its_layout_and_refuses_t
     assert old.net.layout == 2 and old.styles == ["painting0", "painting1"]
     with pytest.raises(StylecamError, match="cannot resume: the checkpoint's network does not fit"):
         train(cfg.replace(iters=2), out_dir=tmp_path / "out", work_dir=work, resume=True, perceptual=tiny_vgg_features(), export=False)
+
+
+@pytest.mark.parametrize("layout", [2, 3, 4])
+def test_a_live_style_file_is_a_base_with_its_own_weights_and_layout(tmp_path: Path, layout: int) -> None:
+    """`stylecam train --base STYLE.onnx` continues training a style: its weights and layout come back exactly."""
+    from stylecam.nets.live import LiveNet
+    from stylecam.styles import StyleInfo, export_style
+
+    torch.manual_seed(layout)
+    net = with_random_rows(LiveNet(1, layout=layout), weight=(0.5, 2.0), bias_std=0.5).eval()
+    info = StyleInfo.from_style_image(name="painted", style_image_bgr=synthetic_frame(), arch="live")
+    path = export_style(net, tmp_path, info, fp16=False)[0]
+    base = load_base(path)
+    assert base.net.layout == layout and base.styles == ["painted"]
+    got, want = base.net.state_dict(), net.state_dict()
+    assert got.keys() == want.keys() and all(torch.allclose(got[k], want[k]) for k in want)
+    assert start_from_base(base).layout == layout  # a fine-tune keeps the file's layout
+
+
+def test_a_style_file_that_is_not_a_live_network_is_refused_as_a_base(tmp_path: Path) -> None:
+    from stylecam.nets import build_net
+    from stylecam.styles import StyleInfo, export_style
+
+    info = StyleInfo.from_style_image(name="lite_one", style_image_bgr=synthetic_frame(), arch="lite")
+    lite = export_style(build_net("lite"), tmp_path, info, fp16=False)[0]
+    with pytest.raises(StylecamError, match="lite style"):
+        load_base(lite)
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(b"not an onnx file")
+    with pytest.raises(StylecamError) as exc:
+        load_base(broken)
+    assert "\n" not in str(exc.value)

@@ -66,8 +66,11 @@ def save_base(path: str | os.PathLike[str], net: LiveNet, *, styles: list[str], 
 
 
 def load_base(spec: str | os.PathLike[str]) -> BaseNet:
-    """Read a base file (``bundled`` or a path); StylecamError with one line if it is missing or not one."""
+    """Read a base file (``bundled``, a path, or a ``live`` style file ``.onnx``: see
+    :func:`base_from_style_file`); StylecamError with one line if it is missing or not one."""
     path = resolve_base(str(spec))
+    if path.suffix.lower() == ".onnx":
+        return base_from_style_file(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -93,6 +96,65 @@ def load_base(spec: str | os.PathLike[str]) -> BaseNet:
     return BaseNet(net=net, styles=styles, train_config=train_config)
 
 
+def base_from_style_file(path: str | os.PathLike[str]) -> BaseNet:
+    """The one-style ``live`` network inside a style file (``NAME.onnx``, float32), as a base to fine-tune.
+
+    The convolutions are read by name from the graph's initializers, the gamma/beta of each
+    InstanceNormalization in graph order. The layout is not stored in the graph, so every layout
+    the weights fit is rebuilt and the one whose picture matches the file's own (run in ONNX
+    Runtime on a test frame, within 1 level) is returned: a file this cannot reproduce is refused.
+    """
+    import numpy as np
+    import onnx
+    from onnx import numpy_helper
+
+    from stylecam.engine import load_engine
+    from stylecam.styles import read_style_file
+    from stylecam.styles.library import Style
+
+    path = Path(path)
+    try:
+        info = read_style_file(path)
+        graph = onnx.load(str(path)).graph
+    except (StylecamError, OSError, ValueError, onnx.onnx_cpp2py_export.checker.ValidationError) as exc:  # type: ignore[attr-defined]
+        raise StylecamError(f"cannot read style file {path}: {str(exc).splitlines()[0]}") from None
+    if info.arch != "live":
+        raise StylecamError(f"{path} is a {info.arch} style; only live styles can be a base")
+    inits = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+    norms = [(n.input[1], n.input[2]) for n in graph.node if n.op_type == "InstanceNormalization"]
+    try:
+        width = int(inits["net.conv2.conv2d.weight"].shape[0])
+        blocks = sum(1 for k in inits if k.startswith("net.res.") and k.endswith(".conv1.pointwise.weight"))
+        tail = int(inits["net.out.conv2d.weight"].shape[0])
+    except KeyError as exc:
+        raise StylecamError(f"{path} does not hold a live network's weights ({exc.args[0]} missing)") from None
+    engine = load_engine(Style(info=info, path=path, fp16_path=None, location="file"), provider="cpu")
+    frame = np.random.default_rng(0).integers(0, 256, (72, 88, 3), dtype=np.uint8)
+    want = engine.run(frame).astype(np.float32)
+    for layout in (3,) if tail == 3 else (2, 4, 1):
+        net = LiveNet(1, width=width, blocks=blocks, layout=layout)
+        state = net.state_dict()
+        names = [m for m, mod in net.named_modules() if mod in net.norms()]
+        if len(names) != len(norms):
+            continue
+        try:
+            for key in state:
+                if f"net.{key}" in inits:
+                    state[key] = torch.from_numpy(inits[f"net.{key}"].copy())
+            for name, (scale, bias) in zip(names, norms):
+                state[f"{name}.weight"] = torch.from_numpy(inits[scale].copy())[None]
+                state[f"{name}.bias"] = torch.from_numpy(inits[bias].copy())[None]
+            net.load_state_dict(state)
+        except (KeyError, RuntimeError):
+            continue
+        with torch.no_grad():
+            rgb = torch.from_numpy(frame[..., ::-1].copy()).permute(2, 0, 1)[None].float()
+            got = net.eval()(rgb)[0].permute(1, 2, 0).clamp(0, 255).numpy()[..., ::-1]
+        if float(np.abs(np.round(got) - want).max()) <= 1.0:
+            return BaseNet(net=net, styles=[info.name], train_config=dict(info.train_config or {}))
+    raise StylecamError(f"{path}: no live layout reproduces this style file's picture")
+
+
 def base_from_checkpoint(path: str | os.PathLike[str]) -> BaseNet:
     """The multi-style network of a ``base`` training checkpoint (e.g. to export before the run ends)."""
     from stylecam.training.checkpoint import load_checkpoint
@@ -102,8 +164,8 @@ def base_from_checkpoint(path: str | os.PathLike[str]) -> BaseNet:
     images = [config.style, *config.styles]
     if config.arch != "live":
         raise StylecamError(f"{path} is a checkpoint of a {config.arch} network, not of a live base")
-    # Checkpoints hold no layout; the tail's shape tells the trainer's layouts apart (3, else 2).
-    layout = 3 if ckpt.net_state["out.conv2d.weight"].shape[0] == 3 else 2
+    # Checkpoints hold the asked layout (0: the base's); the tail's shape tells 3 from 2 otherwise.
+    layout = config.layout if config.layout >= 2 else 3 if ckpt.net_state["out.conv2d.weight"].shape[0] == 3 else 2
     net = LiveNet(len(images), layout=layout)
     net.load_state_dict(ckpt.net_state)
     return BaseNet(net=net, styles=[Path(p).stem for p in images], train_config={**config.to_dict(), "steps_done": ckpt.step})
@@ -112,7 +174,7 @@ def base_from_checkpoint(path: str | os.PathLike[str]) -> BaseNet:
 def current_layout(net: LiveNet, layout: int = 0) -> LiveNet:
     """``net`` in the layout the trainer trains: ``layout`` if given, else its own (layout 1 is
     upgraded to :data:`~stylecam.nets.live.DEFAULT_LAYOUT`); never downgraded."""
-    target = max(layout or DEFAULT_LAYOUT, net.layout)
+    target = layout or (net.layout if net.layout in (3, 4) else max(DEFAULT_LAYOUT, net.layout))
     return net if net.layout == target else upgrade_layout(net, target)
 
 

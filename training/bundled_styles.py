@@ -117,8 +117,8 @@ def export_bundled(
         if painting.name in shipped_as_is:
             for src in shipped_as_is[painting.name]:
                 dst = out / src.name
-                if src.resolve() != dst.resolve():
-                    atomic_write_bytes(dst, src.read_bytes())  # as export_style writes: never a half-written style
+                # as export_style writes: never a half-written style
+                atomic_write_bytes(dst, _credited(src.read_bytes(), painting))
                 written.append(dst)
             continue
         info = StyleInfo.from_style_image(
@@ -138,6 +138,20 @@ def export_bundled(
         with (out / "training_log.jsonl").open("a") as f:
             f.write(json.dumps(record) + "\n")
     return written
+
+
+def _credited(onnx_bytes: bytes, painting: Painting) -> bytes:
+    """A style file's bytes with the painting's title, artist and credit in its metadata; the graph untouched."""
+    import onnx
+
+    model = onnx.load_from_string(onnx_bytes)
+    fields = {"stylecam.title": painting.title, "stylecam.artist": painting.artist, "stylecam.credit": painting.credit}
+    for prop in model.metadata_props:
+        if prop.key in fields:
+            prop.value = fields.pop(prop.key)
+    for key, value in fields.items():
+        model.metadata_props.add(key=key, value=value)
+    return model.SerializeToString()
 
 
 def _checked_finetune(name: str, path: Path) -> tuple[Path, Path]:

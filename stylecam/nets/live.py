@@ -49,6 +49,13 @@ same parameters, 3 a smaller last conv:
   upsamples the decoder's features bilinearly to 1/2 and ends with a 3x3 conv to RGB there
   (resize-convolution, Odena et al. 2016). Same FLOPs (the last conv has 1/4 of the outputs at 4x
   the positions). A layout-2 network upgrades with each colour's four sub-pixel filters averaged.
+- **4**: layout 2 with its picture low-passed at 1/2 of the frame (the binomial blur, after the
+  pixel shuffle, before the final enlargement). The 2x2 sub-pixel cells of layout 2 paint a lattice
+  with a period of 4 frame pixels, anchored to the network's grid, not to the scene: on a pan that
+  is not a multiple of 4 px it stays put while the scene moves, and the picture shimmers (measured
+  on the layout-2 styles: 5-14 levels at pans of 1-3, 5-7 px, 1-2 levels at 4 and 8 px). The blur
+  has a zero at exactly that frequency. Same weights as layout 2 (an upgrade is exact); training
+  in it makes the network paint strokes the eye sees instead of the lattice (docs/STYLES.md).
 """
 
 from __future__ import annotations
@@ -67,8 +74,10 @@ from stylecam.nets.layers import ConvLayer, upsample_to
 OUTPUT_GAIN = 64.0
 """Fixed gain of the last conv (output levels per unit), so training starts with a visible picture."""
 
-LAYOUTS = (1, 2, 3)
+LAYOUTS = (1, 2, 3, 4)
 DEFAULT_LAYOUT = 2
+UPGRADES: dict[int, tuple[int, ...]] = {1: (2, 3, 4), 2: (3, 4), 3: (), 4: ()}
+"""The layouts each layout can be upgraded into with its weights (:func:`upgrade_layout`)."""
 
 
 class Blur(nn.Module):
@@ -155,7 +164,7 @@ class LiveNet(nn.Module):
     1/4) -> conv3x3 to 12 ch + pixel shuffle (RGB at 1/2) -> bilinear to the frame size. Layout 2:
     the same at 1/4 throughout (conv3x3 without stride, residual blocks dilated by 2), blurs before
     conv5x5/2 and conv3x3 and after the blocks, and the conv5x5/2 output added before the decoder's
-    norm. Layout 3: as layout 2 with block dilations (1, 2) and, instead of the 12-channel conv and
+    norm. Layout 4: layout 2 with a binomial blur on the RGB at 1/2. Layout 3: as layout 2 with block dilations (1, 2) and, instead of the 12-channel conv and
     pixel shuffle, a bilinear upsample to 1/2 and a conv3x3 to RGB there. No skip from the input: the instance norms
     remove the photo's global colour, so the painting's palette comes from the style's beta. Every norm is a :class:`CondInstanceNorm`.
     """
@@ -179,7 +188,7 @@ class LiveNet(nn.Module):
         # Layout 3 alternates dilation 1 and 2 ("hybrid dilated convolution", Wang et al. 2018):
         # with dilation 2 everywhere the four parity sub-grids of the trunk never mix, and the
         # style loss trains them apart into a diagonal mesh.
-        dilations = {1: (1, 1), 2: (2, 2), 3: (1, 2)}[layout]
+        dilations = {1: (1, 1), 2: (2, 2), 3: (1, 2), 4: (2, 2)}[layout]
         self.res = nn.ModuleList(_ResidualBlock(w2, n_styles, dilations) for _ in range(blocks))
         self.up = _SeparableConv(w2, w1)
         self.norm3 = CondInstanceNorm(w1, n_styles)
@@ -189,7 +198,9 @@ class LiveNet(nn.Module):
         if dense:
             self.blur1 = Blur(3)
             self.blur2 = Blur(w1)
-            self.blur3 = Blur(w2, dilation=2 if layout == 2 else 1)
+            self.blur3 = Blur(w2, dilation=1 if layout == 3 else 2)
+        if layout == 4:
+            self.blur_out = Blur(3)
 
     @property
     def layout(self) -> int:
@@ -223,6 +234,8 @@ class LiveNet(nn.Module):
         # Levels around mid-grey with a fixed gain: with default init the last conv gives outputs of
         # about +-0.5, and Adam would spend thousands of steps growing its weights to the 0-255 range.
         y = 127.5 + OUTPUT_GAIN * y
+        if self.layout == 4:
+            y = self.blur_out(y)
         return F.interpolate(y, size=(h, w), mode="bilinear", align_corners=False)
 
     def norms(self) -> list[CondInstanceNorm]:
@@ -269,7 +282,7 @@ def upgrade_layout(net: LiveNet, layout: int = DEFAULT_LAYOUT) -> LiveNet:
     Into layout 3, the sub-pixel conv's four filters per colour (12 outputs, pixel-shuffle order
     ``colour * 4 + sub-pixel``) are averaged into one: the 2x2 mean of the old picture.
     """
-    if layout < net.layout or layout not in LAYOUTS:
+    if layout != net.layout and layout not in UPGRADES[net.layout]:
         raise ValueError(f"cannot upgrade a layout-{net.layout} network to layout {layout!r}")
     new = LiveNet(net.n_styles, width=net.config["width"], blocks=net.config["blocks"], layout=layout)
     state = copy.deepcopy(net.state_dict())
