@@ -83,3 +83,20 @@ def test_finetuned_must_be_that_style_and_a_finetune(tmp_path: Path, tiny_base: 
     tuned.with_name("udnie.fp16.onnx").unlink()
     with pytest.raises(SystemExit, match="fp16"):
         export_bundled(tiny_base, tmp_path / "s3", tmp_path / "a3", finetuned={"udnie": tuned})
+
+
+def test_export_to_layout_4_upgrades_the_base_and_re_exports_the_fine_tunes(tmp_path: Path, tiny_base: Path) -> None:
+    tuned = _finetune(tmp_path)
+    out = tmp_path / "styles"
+    export_bundled(tiny_base, out, tmp_path / "assets", finetuned={"udnie": tuned}, layout=4)
+    shipped = load_base(tmp_path / "assets" / "live_base.safetensors")
+    assert shipped.net.layout == 4
+    for key, value in load_base(tiny_base).net.state_dict().items():
+        assert torch.equal(shipped.net.state_dict()[key], value), key  # the same weights
+    for name in ("udnie", "starry_night"):
+        assert load_base(out / f"{name}.onnx").net.layout == 4  # each file's own network, upgraded
+    udnie = load_base(out / "udnie.onnx").net.state_dict()
+    for key, value in load_base(tuned).net.state_dict().items():
+        assert torch.allclose(udnie[key], value), key
+    info = read_style_file(out / "udnie.fp16.onnx")
+    assert info.credit == "Public domain (Francis Picabia, died 1953)" and info.train_config["exported_layout"] == 4

@@ -121,6 +121,12 @@ def base_from_style_file(path: str | os.PathLike[str]) -> BaseNet:
     if info.arch != "live":
         raise StylecamError(f"{path} is a {info.arch} style; only live styles can be a base")
     inits = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+    # The exporter may emit a tensor equal to another (e.g. untrained gamma rows) as a Constant, or
+    # as an Identity of the first.
+    inits.update({n.output[0]: numpy_helper.to_array(a.t) for n in graph.node if n.op_type == "Constant" for a in n.attribute if a.name == "value"})
+    for node in graph.node:
+        if node.op_type == "Identity" and node.input[0] in inits:
+            inits[node.output[0]] = inits[node.input[0]]
     norms = [(n.input[1], n.input[2]) for n in graph.node if n.op_type == "InstanceNormalization"]
     try:
         width = int(inits["net.conv2.conv2d.weight"].shape[0])
@@ -164,8 +170,8 @@ def base_from_checkpoint(path: str | os.PathLike[str]) -> BaseNet:
     images = [config.style, *config.styles]
     if config.arch != "live":
         raise StylecamError(f"{path} is a checkpoint of a {config.arch} network, not of a live base")
-    # Checkpoints hold the asked layout (0: the base's); the tail's shape tells 3 from 2 otherwise.
-    layout = config.layout if config.layout >= 2 else 3 if ckpt.net_state["out.conv2d.weight"].shape[0] == 3 else 2
+    # The tail's shape tells layout 3 from the sub-pixel layouts; of those, the asked layout says 4.
+    layout = 3 if ckpt.net_state["out.conv2d.weight"].shape[0] == 3 else 4 if config.layout == 4 else 2
     net = LiveNet(len(images), layout=layout)
     net.load_state_dict(ckpt.net_state)
     return BaseNet(net=net, styles=[Path(p).stem for p in images], train_config={**config.to_dict(), "steps_done": ckpt.step})

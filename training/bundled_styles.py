@@ -20,7 +20,7 @@ import json
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 
@@ -84,6 +84,7 @@ def export_bundled(
     record: dict[str, object] | None = None,
     retuned: dict[str, Path] | None = None,
     finetuned: dict[str, Path] | None = None,
+    layout: int = 0,
 ) -> list[Path]:
     """Write the six style files from the base network at ``base_path``; copy the base into ``assets``.
 
@@ -93,15 +94,21 @@ def export_bundled(
     written by ``stylecam train`` fine-tuning every weight of this base on that painting alone
     (a one-style network: all of its capacity for one painting); it is shipped as it is, instead
     of the base's row. The base keeps that style's row for fine-tunes and mixtures.
+    layout: 0 keeps every network's layout; else the base and each fine-tune are upgraded to it
+    (:func:`~stylecam.nets.live.upgrade_layout`, e.g. 4: the same weights without the 4 px
+    lattice) and the fine-tunes re-exported from their recovered weights.
     """
     from stylecam.atomic import atomic_write_bytes
     from stylecam.imageio import read_image
     from stylecam.styles import StyleInfo, export_style
-    from stylecam.training.base_net import base_from_checkpoint, load_base, merge_row, save_base
+    from stylecam.styles import read_style_file
+    from stylecam.training.base_net import BaseNet, base_from_checkpoint, current_layout, load_base, merge_row, save_base
     from stylecam.training.checkpoint import safetensors_metadata
 
     is_checkpoint = safetensors_metadata(base_path.read_bytes()).get("format", "").startswith("stylecam-train-checkpoint")
     base = base_from_checkpoint(base_path) if is_checkpoint else load_base(base_path)
+    if layout:
+        base = BaseNet(net=current_layout(base.net, layout), styles=base.styles, train_config=base.train_config)
     for name, ckpt_path in (retuned or {}).items():
         base = merge_row(base, name, base_from_checkpoint(ckpt_path).net)
     by_stem = {Path(p.file).stem: p for p in PAINTINGS}
@@ -114,6 +121,15 @@ def export_bundled(
     out.mkdir(parents=True, exist_ok=True)
     for index, stem in enumerate(base.styles):
         painting = by_stem[stem]
+        if painting.name in shipped_as_is and layout:
+            src = shipped_as_is[painting.name][0]
+            tuned = load_base(src).net
+            if tuned.layout != layout:
+                info = read_style_file(src)
+                info = replace(info, title=painting.title, artist=painting.artist, credit=painting.credit,
+                               train_config={**info.train_config, "exported_layout": layout})
+                written += export_style(current_layout(tuned, layout), out, info, fp16=True)
+                continue
         if painting.name in shipped_as_is:
             for src in shipped_as_is[painting.name]:
                 dst = out / src.name
@@ -196,6 +212,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="a style's gamma/beta from a --tune norms fine-tune of the base (its checkpoint) instead of the base's")
     e.add_argument("--finetuned", nargs="+", default=[], metavar="NAME=STYLE.onnx",
                    help="ship a style's own every-weight fine-tune of the base (stylecam train --preset cpu) instead of its row")
+    e.add_argument("--layout", type=int, default=0, choices=(0, 2, 3, 4),
+                   help="upgrade the base and the fine-tunes to this live layout (default 0: keep theirs)")
     e.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "trained_styles")
     e.add_argument("--assets", type=Path, default=Path(__file__).resolve().parent.parent / "stylecam" / "assets",
                    help="where the base network goes (default: this checkout's stylecam/assets)")
@@ -205,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     record = json.loads(args.record.read_text()) if args.record else None
     retuned = _pairs(args.retuned, "--retuned", "CHECKPOINT")
     finetuned = _pairs(args.finetuned, "--finetuned", "STYLE.onnx")
-    for path in export_bundled(args.base, args.out, args.assets, record=record, retuned=retuned, finetuned=finetuned):
+    for path in export_bundled(args.base, args.out, args.assets, record=record, retuned=retuned, finetuned=finetuned, layout=args.layout):
         print(path)
     return 0
 
