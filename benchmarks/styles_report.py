@@ -22,11 +22,11 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from _common import LICENSED, cell, clips_for, fit, load_photos, load_styles, run_cli, stack_rows, write_jpeg
+from _common import LICENSED, cell, clips_for, fit, load_photos, load_styles, pan_flicker, run_cli, stack_rows, write_jpeg
 
 from stylecam.engine import load_engine
 from stylecam.perceptual import VGGFeatures, load_vgg16_weights
-from stylecam.quality import CONTENT_LAYER, STYLE_LAYERS, content_distance, flicker, style_distance
+from stylecam.quality import CONTENT_LAYER, STYLE_LAYERS, content_distance, style_distance
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
                 "style_distance": float(np.mean(s_dist)),
                 "style_distance_photo": float(np.mean(s_base)),
                 "content_distance": float(np.mean(c_dist)),
-                "flicker": float(np.mean([flicker(engine.run, clip, s) for s, clip in clips.items()])),
+                "flicker": float(np.mean(list(pan_flicker({s: [engine.run(f) for f in c] for s, c in clips.items()}).values()))),
                 "files": sizes,
             }
         )

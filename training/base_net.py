@@ -109,7 +109,9 @@ def base_from_style_file(path: str | os.PathLike[str]) -> BaseNet:
     from onnx import numpy_helper
 
     from stylecam.engine import load_engine
+    from stylecam.nets.live import CondInstanceNorm
     from stylecam.styles import read_style_file
+    from stylecam.styles.graph import FrameStylizer
     from stylecam.styles.library import Style
 
     path = Path(path)
@@ -140,7 +142,7 @@ def base_from_style_file(path: str | os.PathLike[str]) -> BaseNet:
     for layout in (3,) if tail == 3 else (2, 4, 1):
         net = LiveNet(1, width=width, blocks=blocks, layout=layout)
         state = net.state_dict()
-        names = [m for m, mod in net.named_modules() if mod in net.norms()]
+        names = [name for name, module in net.named_modules() if isinstance(module, CondInstanceNorm)]
         if len(names) != len(norms):
             continue
         try:
@@ -154,9 +156,8 @@ def base_from_style_file(path: str | os.PathLike[str]) -> BaseNet:
         except (KeyError, RuntimeError):
             continue
         with torch.no_grad():
-            rgb = torch.from_numpy(frame[..., ::-1].copy()).permute(2, 0, 1)[None].float()
-            got = net.eval()(rgb)[0].permute(1, 2, 0).clamp(0, 255).numpy()[..., ::-1]
-        if float(np.abs(np.round(got) - want).max()) <= 1.0:
+            got = FrameStylizer(net.eval())(torch.from_numpy(frame[None]))[0].numpy().astype(np.float32)
+        if float(np.abs(got - want).max()) <= 1.0:
             return BaseNet(net=net, styles=[info.name], train_config=dict(info.train_config or {}))
     raise StylecamError(f"{path}: no live layout reproduces this style file's picture")
 
