@@ -13,6 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from stylecam.anchor import GridAnchor
 from stylecam.errors import StylecamError
 from stylecam.imageio import read_image
 from stylecam.quality import flicker_of_outputs, panning_clip
@@ -72,6 +73,19 @@ def clips_for(photos: dict[str, np.ndarray]) -> dict[int, list[np.ndarray]]:
     :data:`CLIP_SIZE` panning over the astronaut (else the first photo)."""
     source = photos.get(CLIP_PHOTO, next(iter(photos.values())))
     return {s: panning_clip(source, frames=CLIP_FRAMES, shift_px=s, size=CLIP_SIZE) for s in CLIP_SHIFTS}
+
+
+def stylize_clips(
+    run: Callable[[np.ndarray], np.ndarray], clips: dict[int, Sequence[np.ndarray]], *, anchor_stride: int = 1
+) -> dict[int, list[np.ndarray]]:
+    """Each clip's frames through ``run`` in order, as the live view runs one stream: with
+    ``anchor_stride`` > 1 through a fresh :class:`stylecam.anchor.GridAnchor` per clip (the window's
+    default, :func:`stylecam.anchor.stride_for` the style's arch), else frame by frame."""
+    out = {}
+    for s, clip in clips.items():
+        anchor = GridAnchor(stride=anchor_stride)
+        out[s] = [anchor(f, run) for f in clip]
+    return out
 
 
 def pan_flicker(outputs: dict[int, Sequence[np.ndarray]]) -> dict[int, float]:

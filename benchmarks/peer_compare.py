@@ -39,9 +39,10 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from _common import CLIP_SHIFTS, LICENSED, cell, clips_for, fit, load_photos, load_styles, pan_flicker, run_cli, stack_rows, write_jpeg
+from _common import CLIP_SHIFTS, LICENSED, cell, clips_for, fit, load_photos, load_styles, pan_flicker, run_cli, stack_rows, stylize_clips, write_jpeg
 from _peer import PEER_PACKAGE, PeerTask, default_venv, ensure_peer, run_peer
 
+from stylecam.anchor import GridAnchor, stride_for
 from stylecam.engine import load_engine
 from stylecam.processing import FrameOptions, apply_options
 from stylecam.errors import StylecamError
@@ -111,21 +112,21 @@ def _verdict(met: object) -> str:
 def render_table(rows: Sequence[dict], summary: dict, peer: dict) -> str:
     """The Markdown table (one row per style and a summary row) and the goal lines under it."""
     lines = [
-        "| style | style ratio stylecam | style ratio peer | content stylecam | content peer | flicker stylecam | flicker peer "
-        "| flicker ours ÷ peer | ms/frame stylecam | ms/frame peer |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| style | style ratio stylecam | style ratio peer | content stylecam | content peer | flicker stylecam "
+        "| (without anchoring) | flicker peer | flicker ours ÷ peer | ms/frame stylecam | ms/frame peer |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r, fr in zip(rows, summary["flicker_ratios"] or [None] * len(rows)):
         o, p = r.get("stylecam", {}), r.get("peer", {})
         lines.append(
             f"| {r['style']} | {_f(o.get('style_ratio'), '.2f', '×')} | {_f(p.get('style_ratio'), '.2f', '×')} "
             f"| {_f(o.get('content_distance'))} | {_f(p.get('content_distance'))} | {_f(o.get('flicker'), '.2f')} "
-            f"| {_f(p.get('flicker'), '.2f')} | {_f(fr, '.2f')} | {_f(o.get('ms_per_frame'), '.1f')} | {_f(p.get('ms_per_frame'), '.0f')} |"
+            f"| {_f(o.get('flicker_unanchored'), '.2f')} | {_f(p.get('flicker'), '.2f')} | {_f(fr, '.2f')} | {_f(o.get('ms_per_frame'), '.1f')} | {_f(p.get('ms_per_frame'), '.0f')} |"
         )
     g, c, ms = summary["style_ratio_geomean"], summary["content_distance_mean"], summary["ms_per_frame_mean"]
     lines.append(
         f"| **all (geometric mean / mean / max)** | {_f(g['stylecam'], '.2f', '×')} | {_f(g['peer'], '.2f', '×')} "
-        f"| {_f(c['stylecam'])} | {_f(c['peer'])} | | | {_f(summary['max_flicker_ratio'], '.2f')} "
+        f"| {_f(c['stylecam'])} | {_f(c['peer'])} | | | | {_f(summary['max_flicker_ratio'], '.2f')} "
         f"| {_f(ms['stylecam'], '.1f')} | {_f(ms['peer'], '.0f')} |"
     )
     met = summary["goals_met"]
@@ -144,7 +145,8 @@ def render_table(rows: Sequence[dict], summary: dict, peer: dict) -> str:
         f"(encoding it on every call, as the plain call does, adds {_f(_mean_of(rows, 'peer', 'style_vector_ms'), '.0f')} ms).",
         "- Style ratio: mean over the photos of the photo's style distance to the painting ÷ the mean of the stylized "
         "photos'; content: VGG relu3_3 MSE to the photo; flicker: levels (0-255), the mean over 8-frame 320x240 "
-        f"clips panning {CLIP_SHIFTS[0]}-{CLIP_SHIFTS[-1]} px a frame.",
+        f"clips panning {CLIP_SHIFTS[0]}-{CLIP_SHIFTS[-1]} px a frame; stylecam's clips run as the window runs a stream, "
+        "with grid anchoring (`stylecam.anchor`), and, in brackets, frame by frame without it.",
     ]
     return "\n".join(lines)
 
@@ -172,7 +174,7 @@ def quality(
     missing = [n for n in grid_names if n not in smalls]
     if missing or not grid_names:
         raise StylecamError(f"grid photo(s) not in {args.content_dir}: {', '.join(missing) or '(none given)'}")
-    paintings, ours, ours_clip, kept = [], [], [], []
+    paintings, ours, ours_clips, kept = [], [], [], []
     for style in styles:
         painting = style.info.source_image()
         if painting is None:
@@ -183,7 +185,16 @@ def quality(
         kept.append(style)
         paintings.append(painting)
         ours.append({name: run(small) for name, small in smalls.items()})
-        ours_clip.append([run(frame) for frame in clip])
+        # the clips as the window runs a stream (grid anchoring on), and frame by frame
+        stride = stride_for(style.info.arch)
+        if args.live_scale is None:
+            anchored = stylize_clips(engine.run, clips, anchor_stride=stride)
+        else:
+            anchored = {}
+            for s, frames in clips.items():
+                anchor = GridAnchor(stride=stride)
+                anchored[s] = [as_live_view(engine.run, f, scale=args.live_scale, anchor=anchor) for f in frames]
+        ours_clips.append((anchored, {s: [run(f) for f in frames] for s, frames in clips.items()}))
     if not kept:
         raise StylecamError("none of the styles has an embedded painting")
     timing_frame = _speed_frame() if not args.skip_speed else None
@@ -216,10 +227,11 @@ def quality(
             }
         base = float(np.mean([v["style_distance"]["photo"] for v in per_photo.values()]))
         row: dict[str, object] = {"style": style.name, "arch": style.info.arch, "photo_style_distance": base}
-        for who, clip_outs in (("stylecam", ours_clip[k]), ("peer", peer_clip)):
+        n = len(peer_clip) // len(CLIP_SHIFTS)
+        peer_by_clip = {s: peer_clip[i * n : (i + 1) * n] for i, s in enumerate(CLIP_SHIFTS)}
+        for who, by_clip in (("stylecam", ours_clips[k][0]), ("peer", peer_by_clip)):
             dist = float(np.mean([v["style_distance"][who] for v in per_photo.values()]))
-            n = len(clip_outs) // len(CLIP_SHIFTS)
-            by_shift = pan_flicker({s: clip_outs[i * n : (i + 1) * n] for i, s in enumerate(CLIP_SHIFTS)})
+            by_shift = pan_flicker(by_clip)
             row[who] = {
                 "style_distance": dist,
                 "style_ratio": base / dist,
@@ -227,6 +239,8 @@ def quality(
                 "flicker": float(np.mean(list(by_shift.values()))),
                 "flicker_by_shift": by_shift,
             }
+        plain = pan_flicker(ours_clips[k][1])
+        row["stylecam"].update(flicker_unanchored=float(np.mean(list(plain.values()))), flicker_by_shift_unanchored=plain)  # type: ignore[union-attr]
         if res.timing:
             row["peer"].update({key: res.timing[key] for key in PEER_TIMINGS})  # type: ignore[union-attr]
         row["per_photo"] = per_photo
@@ -237,17 +251,20 @@ def quality(
     return rows, peer_info, grid
 
 
-def as_live_view(run: Callable[[np.ndarray], np.ndarray], image: np.ndarray, *, scale: float) -> np.ndarray:
+def as_live_view(
+    run: Callable[[np.ndarray], np.ndarray], image: np.ndarray, *, scale: float, anchor: GridAnchor | None = None
+) -> np.ndarray:
     """``image`` as the live view shows it from a 640 px camera at processing ``scale``, back at ``image``'s size.
 
     image: (h, w, 3) uint8 BGR. It is enlarged (cubic) to :data:`SPEED_SIZE`'s long side, run through
     the window's per-frame path (:func:`stylecam.processing.apply_options`: shrink to ``scale``,
-    ``run``, enlarge back), then reduced (area) to (h, w): the stroke size and softness a user sees.
+    ``run``, enlarge back; ``anchor``: the stream's grid anchor, for frames of a clip), then reduced
+    (area) to (h, w): the stroke size and softness a user sees.
     """
     h, w = image.shape[:2]
     k = max(SPEED_SIZE) / max(h, w)
     frame = cv2.resize(image, (round(w * k), round(h * k)), interpolation=cv2.INTER_CUBIC)
-    _, out = apply_options(frame, run, FrameOptions(scale=scale))
+    _, out = apply_options(frame, run, FrameOptions(scale=scale), anchor=anchor)
     return cv2.resize(out, (w, h), interpolation=cv2.INTER_AREA)
 
 

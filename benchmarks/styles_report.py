@@ -10,7 +10,8 @@ For every style in ``--styles`` (default: the bundled ``trained_styles/``), grou
 - style distance (Gram MSE over relu1_2..relu4_3, :func:`stylecam.quality.style_distance`) of the
   stylized photo to the painting, next to the unstylized photo's distance (the baseline);
 - content distance (relu3_3 MSE, :func:`stylecam.quality.content_distance`) to the photo;
-- flicker on panning clips with known motion (:func:`stylecam.quality.flicker`, mean over pans of 1-8 px a frame), levels 0-255;
+- flicker on panning clips with known motion (:func:`stylecam.quality.flicker`, mean over pans of 1-8 px a frame, the clips
+  run as the window runs a stream: with grid anchoring, :mod:`stylecam.anchor`), levels 0-255;
 - file sizes. Prints a Markdown table (and writes it to ``<out>/styles_metrics.md``).
 """
 
@@ -22,8 +23,9 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from _common import LICENSED, cell, clips_for, fit, load_photos, load_styles, pan_flicker, run_cli, stack_rows, write_jpeg
+from _common import LICENSED, cell, clips_for, fit, load_photos, load_styles, pan_flicker, run_cli, stack_rows, stylize_clips, write_jpeg
 
+from stylecam.anchor import stride_for
 from stylecam.engine import load_engine
 from stylecam.perceptual import VGGFeatures, load_vgg16_weights
 from stylecam.quality import CONTENT_LAYER, STYLE_LAYERS, content_distance, style_distance
@@ -71,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
                 "style_distance": float(np.mean(s_dist)),
                 "style_distance_photo": float(np.mean(s_base)),
                 "content_distance": float(np.mean(c_dist)),
-                "flicker": float(np.mean(list(pan_flicker({s: [engine.run(f) for f in c] for s, c in clips.items()}).values()))),
+                "flicker": float(np.mean(list(pan_flicker(stylize_clips(engine.run, clips, anchor_stride=stride_for(style.info.arch))).values()))),
                 "files": sizes,
             }
         )

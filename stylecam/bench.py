@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stylecam.engine import load_engine
+from stylecam.engine import StyleEngine, load_engine
 from stylecam.engine.autoscale import choose_scale, target_fps_for, timing_function
 from stylecam.errors import StylecamError
 from stylecam.pipeline import Pipeline, PipelineEvent
@@ -75,9 +75,14 @@ def random_style(arch: str, folder: Path, *, seed: int = 0, fp16: bool = True) -
     return Style(info=read_style_file(paths[0]), path=paths[0], fp16_path=paths[1] if fp16 else None, location="file")
 
 
-def inference_times(style: Style, *, provider: str, width: int, height: int, frames: int) -> tuple[str, np.ndarray]:
-    """(provider, seconds per run) of the bare engine on a synthetic ``width`` x ``height`` frame."""
-    engine = load_engine(style, provider=provider)
+def inference_times(
+    style: Style, *, provider: str, width: int, height: int, frames: int, engine: StyleEngine | None = None
+) -> tuple[str, np.ndarray]:
+    """(provider, seconds per run) of the bare engine on a synthetic ``width`` x ``height`` frame.
+
+    ``engine``: an engine already loaded for ``style`` on ``provider`` (else one is loaded).
+    """
+    engine = engine or load_engine(style, provider=provider)
     frame = synthetic_source(width=width, height=height, frames=1).read()
     assert frame is not None
     for _ in range(3):
@@ -90,13 +95,16 @@ def inference_times(style: Style, *, provider: str, width: int, height: int, fra
     return engine.provider, np.asarray(times)
 
 
-def auto_scale_now(style: Style, *, provider: str, width: int, height: int, source_fps: float | None) -> float:
+def auto_scale_now(
+    style: Style, *, provider: str, width: int, height: int, source_fps: float | None, engine: StyleEngine | None = None
+) -> float:
     """The scale the live view's Auto setting picks for ``style`` on this machine now (measured, not cached).
 
     Same rule as the pipeline (:func:`stylecam.engine.autoscale.choose_scale` at
-    :func:`~stylecam.engine.autoscale.target_fps_for` the source's rate), on the same engine.
+    :func:`~stylecam.engine.autoscale.target_fps_for` the source's rate), on the same engine
+    (``engine``: one already loaded for ``style`` on ``provider``, else one is loaded).
     """
-    engine = load_engine(style, provider=provider)
+    engine = engine or load_engine(style, provider=provider)
     target = target_fps_for(source_fps)
     return choose_scale(timing_function(engine.run, width, height), target_fps=target)
 
@@ -111,6 +119,7 @@ def run_bench(
     provider: str = "auto",
     scale: float | None = None,
     source: str = "synthetic",
+    anchor: bool = True,
     warmup: int = 5,
     timeout: float = 600.0,
 ) -> BenchResult:
@@ -121,6 +130,7 @@ def run_bench(
     clip), unpaced. The first ``warmup`` output frames are not counted. ``scale`` None (the
     default, as in the window) is the automatic scale, measured afresh on this machine for the
     source's frame rate (:func:`auto_scale_now`) rather than read from the window's cache.
+    ``anchor``: grid anchoring (:mod:`stylecam.anchor`), on as in the window.
     """
     if (style is None) == (arch is None):
         raise StylecamError("give a style or an architecture to benchmark, not both")
@@ -141,8 +151,10 @@ def run_bench(
         else:
             raise StylecamError(f"bench source must be 'synthetic' or 'demo' (got {source!r})")
         scale_auto = scale is None
+        # one engine of our own for the Auto probe and the bare timings (the pipeline loads its own in its worker)
+        engine = load_engine(style, provider=provider)
         if scale is None:
-            scale = auto_scale_now(style, provider=provider, width=width, height=height, source_fps=src.fps)
+            scale = auto_scale_now(style, provider=provider, width=width, height=height, source_fps=src.fps, engine=engine)
         stamps: list[float] = []
         done = threading.Event()
         errors: list[str] = []
@@ -158,7 +170,7 @@ def run_bench(
                 done.set()
 
         pipe = Pipeline(
-            source=src, style=style, options=FrameOptions(scale=scale), provider=provider,
+            source=src, style=style, options=FrameOptions(scale=scale, anchor=anchor), provider=provider,
             sinks=[CallbackSink(count)], on_event=on_event,
         )
         with pipe:
@@ -173,7 +185,7 @@ def run_bench(
         fps = (len(timed) - 1) / (timed[-1] - timed[0]) if timed[-1] > timed[0] else 0.0
         scale = stats.scale  # what the pipeline ran at
         nw, nh = network_size(width, height, scale)
-        _, times = inference_times(style, provider=provider, width=nw, height=nh, frames=max(5, min(frames, 30)))
+        _, times = inference_times(style, provider=provider, width=nw, height=nh, frames=max(5, min(frames, 30)), engine=engine)
         return BenchResult(
             fps=fps,
             inference_fps=1.0 / float(np.median(times)),

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from stylecam.anchor import GridAnchor
+
 MIN_SIDE = 32
 """The style networks need both sides >= 32 pixels."""
 
@@ -25,12 +27,15 @@ class FrameOptions:
     strength: 0 = original frame, 1 = fully stylized; in between a linear blend.
     preserve_colors: keep the original's colours (chroma), take only light and texture from the style.
     mirror: flip left-right (what people expect from a front camera).
+    anchor: hold the scene at one phase of the network's sampling grid while the camera pans
+        (:mod:`stylecam.anchor`), so that the strokes move with the scene instead of shimmering.
     """
 
     scale: float | None = 1.0
     strength: float = 1.0
     preserve_colors: bool = False
     mirror: bool = False
+    anchor: bool = True
 
     def __post_init__(self) -> None:
         if self.scale is not None and not (0.0 < float(self.scale) <= 1.0):
@@ -97,12 +102,15 @@ def apply_options(
     options: FrameOptions,
     *,
     scale: float | None = None,
+    anchor: GridAnchor | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Run ``stylize`` on ``frame`` with ``options``; return (shown original, stylized), both (H, W, 3) uint8.
 
     ``stylize`` maps an (h, w, 3) uint8 BGR frame to one of the same shape (None = no style: the
     stylized frame is the original). ``scale`` overrides ``options.scale`` (used when that is
-    None = auto and the caller has resolved it); with neither, 1.0.
+    None = auto and the caller has resolved it); with neither, 1.0. ``anchor``: the caller's
+    :class:`~stylecam.anchor.GridAnchor` for this stream (it keeps state from frame to frame),
+    used when ``options.anchor`` is on.
     """
     check_frame(frame)
     original = mirror(frame) if options.mirror else frame
@@ -110,7 +118,8 @@ def apply_options(
         return original, original
     s = scale if scale is not None else (options.scale if options.scale is not None else 1.0)
     h, w = original.shape[:2]
-    out = enlarge(stylize(shrink(original, s)), w, h)
+    small = shrink(original, s)
+    out = enlarge(anchor(small, stylize) if anchor is not None and options.anchor else stylize(small), w, h)
     if options.preserve_colors:
         out = preserve_colors(original, out)
     return original, blend(original, out, options.strength)

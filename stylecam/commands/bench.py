@@ -23,6 +23,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         help="processing scale in (0, 1], or 'auto' (default: auto, as the window: the largest scale that keeps up, measured now)",
     )
     p.add_argument("--source", choices=("synthetic", "demo"), default="synthetic", help="frames to feed (unpaced)")
+    p.add_argument("--no-anchor", dest="anchor", action="store_false", help="time without grid anchoring (on in the window)")
     p.add_argument("--json", action="store_true", help="print one JSON object (fps = end-to-end rate)")
     p.set_defaults(func=main)
 
@@ -39,7 +40,7 @@ def main(args: argparse.Namespace) -> int:
     arch = None if style is not None else (args.arch or "live")
     result = run_bench(
         style=style, arch=arch, width=width, height=height, frames=args.frames,
-        provider=args.provider, scale=scale, source=args.source,
+        provider=args.provider, scale=scale, source=args.source, anchor=args.anchor,
     )
     print(json.dumps(result.to_dict()) if args.json else result.report())
     return 0

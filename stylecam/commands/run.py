@@ -54,6 +54,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--strength", type=float, default=1.0, help="0 = original .. 1 = fully stylized (default 1)")
     p.add_argument("--preserve-colors", action="store_true", help="keep the original colours")
     p.add_argument("--mirror", action="store_true", help="flip left-right")
+    p.add_argument("--no-anchor", dest="anchor", action="store_false",
+                   help="do not hold the scene on the network's grid while the camera pans (strokes then shimmer)")
     p.add_argument("--max-frames", type=int, help="stop after this many output frames")
     p.add_argument("--provider", choices=PROVIDER_CHOICES, default="auto")
     p.add_argument("--loop", action="store_true", help="loop video files and image folders")
@@ -94,7 +96,8 @@ def main(args: argparse.Namespace) -> int:
     if args.max_frames is not None and args.max_frames < 1:
         raise StylecamError(f"--max-frames must be at least 1 (got {args.max_frames})")
     size = parse_size(args.size) if args.size else (None, None)
-    options = FrameOptions(scale=scale, strength=args.strength, preserve_colors=args.preserve_colors, mirror=args.mirror)
+    options = FrameOptions(scale=scale, strength=args.strength, preserve_colors=args.preserve_colors, mirror=args.mirror,
+                           anchor=args.anchor)
     style = StyleLibrary().get(args.style)
 
     source = open_source(args.source, width=size[0], height=size[1], loop=args.loop)

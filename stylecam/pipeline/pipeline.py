@@ -18,10 +18,12 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from types import TracebackType
 
 import numpy as np
 
+from stylecam.anchor import GridAnchor, stride_for
 from stylecam.engine.autoscale import auto_scale, target_fps_for
 from stylecam.engine.engine import StyleEngine, load_engine
 from stylecam.errors import StylecamError
@@ -117,6 +119,8 @@ class Pipeline:
         self._latest: FramePair | None = None
         self._resolution = source.size
         self._scales: dict[tuple[int, str, int, int], float] = {}
+        self._anchor: GridAnchor | None = None
+        self._anchor_engine: StyleEngine | None = None  # the engine the anchor's state belongs to
         self._scale_in_use = options.scale if options.scale is not None else 1.0
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -203,6 +207,7 @@ class Pipeline:
             old_pending, self._pending_source = self._pending_source, source
             current = self._source
             running = self._started
+            self._anchor = None  # another shot: the worker starts a fresh anchor
             if not running:
                 self._source, self._pending_source = source, None
         if old_pending is not None:
@@ -363,7 +368,10 @@ class Pipeline:
                 if engine is not None:
                     scale = self._scale_for(engine, options, w, h)
                     self._scale_in_use = scale
-                    original, stylized = apply_options(frame, lambda x: timed(x, engine.run), options, scale=scale)
+                    if self._anchor is None or self._anchor_engine is not engine:
+                        self._anchor, self._anchor_engine = GridAnchor(stride=stride_for(engine.arch)), engine
+                    run = partial(timed, run=engine.run)
+                    original, stylized = apply_options(frame, run, options, scale=scale, anchor=self._anchor)
                 else:
                     original, stylized = apply_options(frame, None, options)
             except Exception as exc:

@@ -1,0 +1,122 @@
+"""Grid anchoring: keep the scene at one phase of a style network's sampling grid while the camera pans.
+
+A feed-forward style network samples its input on a grid (every 4 frame pixels for ``live`` and
+``full``, 8 for ``lite``): the strokes it paints are a function of where the scene falls on that
+grid. When the camera pans by a multiple of the grid step, the picture moves with the scene; by
+any other amount the scene lands on the grid differently and the strokes change from frame to
+frame (measured on the bundled styles: 1-2 levels of flicker on 4 and 8 px pans, 5-14 levels
+on 1-3 and 5-7 px pans; docs/STYLES.md).
+
+:class:`GridAnchor` measures the global shift of each frame against a key frame (phase correlation
+on a small, slightly blurred grey copy, about a millisecond; the key frame moves on as the overlap
+shrinks, so sensor noise does not add up frame after frame into a drift), and pads each frame by 0 to ``stride - 1``
+pixels on the top and left so that the scene always lands on the grid at the same phase; the
+network's output is cropped back. The padded size is constant (``stride - 1`` more on each side
+in total), so the network sees one input shape. Only whole-frame translation is compensated; a
+scene that changes any other way is stylized as it would be without anchoring.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+
+STRIDES = {"live": 4, "full": 4, "lite": 8}
+"""Sampling-grid step of each architecture, in pixels of the network's input."""
+
+MAX_SIDE = 320
+"""Long side of the grey copy the shift is measured on (larger frames are reduced to it)."""
+
+MIN_RESPONSE = 0.3
+"""Phase-correlation peaks below this (a cut, a flat or changing scene) count as no motion: a pan of
+the test photos peaks at 0.99-1.0, a cut between two photos at 0.003-0.13."""
+
+KEY_SHIFT = 0.1
+"""A new key frame once the scene has moved this fraction of the grey copy's short side from the last."""
+
+HYSTERESIS = 0.7
+"""The anchored offset moves only when the measured one is this many pixels away from it, so
+sensor noise on a still camera does not flip the phase back and forth."""
+
+
+def stride_for(arch: str) -> int:
+    """The sampling-grid step of ``arch`` (1 for an unknown architecture: nothing to anchor)."""
+    return STRIDES.get(arch, 1)
+
+
+class GridAnchor:
+    """Stateful wrapper around a stylizer: ``anchor(frame, run)`` -> ``run``'s picture of ``frame``,
+    with the scene held at one grid phase (see the module docstring).
+
+    frame: (H, W, 3) uint8 BGR, the network's input (after any processing-scale resize); run:
+    (H + s - 1, W + s - 1, 3) uint8 -> the same shape (s = ``stride``). Returns (H, W, 3) uint8.
+    Call :meth:`reset` when the frames stop being one continuous shot (another source or style);
+    a change of frame size resets by itself.
+    """
+
+    def __init__(self, *, stride: int) -> None:
+        if stride < 1:
+            raise ValueError(f"stride must be at least 1, got {stride}")
+        self.stride = stride
+        self._key: np.ndarray | None = None  # grey copy of the key frame
+        self._key_offset = np.zeros(2)  # the offset at the key frame
+        self._window: np.ndarray | None = None
+        self._shape: tuple[int, ...] = ()
+        self._offset = np.zeros(2)  # (x, y): how far the scene has moved since the reset, in frame pixels
+        self._held = np.zeros(2, dtype=int)  # the whole-pixel offset the frames are anchored to
+
+    def reset(self) -> None:
+        self._key, self._shape = None, ()
+        self._key_offset = np.zeros(2)
+        self._offset = np.zeros(2)
+        self._held = np.zeros(2, dtype=int)
+
+    @property
+    def offset(self) -> tuple[float, float]:
+        """(x, y) the scene has moved since the last reset, in frame pixels (right and down positive)."""
+        return float(self._offset[0]), float(self._offset[1])
+
+    def _grey(self, frame: np.ndarray) -> tuple[np.ndarray, float]:
+        h, w = frame.shape[:2]
+        factor = min(1.0, MAX_SIDE / max(h, w))
+        grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+        if factor < 1.0:
+            grey = cv2.resize(grey, (max(1, round(w * factor)), max(1, round(h * factor))), interpolation=cv2.INTER_AREA)
+        return cv2.GaussianBlur(grey.astype(np.float32), (0, 0), 1.0), factor
+
+    def measure(self, frame: np.ndarray) -> None:
+        """Update the offset with ``frame``'s shift against the key frame."""
+        grey, factor = self._grey(frame)
+        if frame.shape != self._shape or self._key is None:
+            self.reset()
+            self._shape, self._key = frame.shape, grey
+            self._window = cv2.createHanningWindow((grey.shape[1], grey.shape[0]), cv2.CV_32F)
+            return
+        (dx, dy), response = cv2.phaseCorrelate(self._key, grey, self._window)
+        side = min(grey.shape)
+        if response < MIN_RESPONSE or max(abs(dx), abs(dy)) >= 0.25 * side:
+            # a cut or a jump, not a pan: go on from this frame, at the offset reached
+            self._key, self._key_offset = grey, self._offset.copy()
+        else:
+            self._offset = self._key_offset + np.array([dx, dy]) / factor
+            if max(abs(dx), abs(dy)) > KEY_SHIFT * side:
+                self._key, self._key_offset = grey, self._offset.copy()
+        far = np.abs(self._offset - self._held) > HYSTERESIS
+        self._held[far] = np.round(self._offset[far]).astype(int)
+
+    def pads(self) -> tuple[int, int]:
+        """(left, top) padding that puts the scene back at the grid phase it had at the reset."""
+        px, py = (-self._held) % self.stride
+        return int(px), int(py)
+
+    def __call__(self, frame: np.ndarray, run: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+        if self.stride == 1:
+            return run(frame)
+        self.measure(frame)
+        left, top = self.pads()
+        extra = self.stride - 1
+        padded = cv2.copyMakeBorder(frame, top, extra - top, left, extra - left, cv2.BORDER_REFLECT_101)
+        h, w = frame.shape[:2]
+        return np.ascontiguousarray(run(padded)[top : top + h, left : left + w])
