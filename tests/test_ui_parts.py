@@ -154,11 +154,16 @@ def test_snapshot_dream_runs_and_cancel_keeps_the_image_so_far(panel, qtbot) -> 
     assert not np.array_equal(panel.result, frame)
 
 
-def test_snapshot_gatys_starts_from_the_live_picture_when_the_style_is_the_live_one(panel) -> None:
+def test_snapshot_gatys_starts_from_the_live_picture_when_ticked_and_the_style_is_the_live_one(panel) -> None:
     frame, painted = synthetic_frame(48, 64, seed=1), synthetic_frame(24, 32, seed=5)
     style = synthetic_frame(40, 40, seed=9)
     panel.freeze(frame, style_image=style, style_title="Test", live_picture=painted)
-    assert panel.gatys_from_live.isEnabled() and panel.gatys_from_live.isChecked() and panel.starts_from_live()
+    # offered, but off by default: the photo start is as fast and keeps the content closer
+    assert panel.gatys_from_live.isEnabled() and not panel.gatys_from_live.isChecked() and not panel.starts_from_live()
+    _, job = panel._make_job()
+    assert job._kwargs["config"].init == "content" and job._kwargs["init_image"] is None
+    panel.gatys_from_live.setChecked(True)
+    assert panel.starts_from_live()
     _, job = panel._make_job()
     assert job._kwargs["config"].init == "image" and np.array_equal(job._kwargs["init_image"], painted)
 

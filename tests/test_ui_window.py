@@ -273,7 +273,7 @@ def test_space_freezes_a_frame_and_escape_cancels_the_snapshot(make_window, qtbo
     assert panel.frame is not None and panel.frame.shape == (H, W, 3)
     assert panel.style_image is not None  # the current style's source picture
     assert panel.live_picture is not None and panel.live_picture.shape == (H, W, 3)  # the frame as the style painted it
-    assert panel.starts_from_live()
+    assert panel.gatys_from_live.isEnabled() and not panel.starts_from_live()  # offered, off by default
     assert panel.mode.currentData() == "gatys"
     panel.gatys_size.setValue(64)
     panel.gatys_steps.setValue(3000)
