@@ -218,3 +218,42 @@ def test_cameras_stay_real_time_when_not_realtime() -> None:
     with Pipeline(source=cam, style=None, realtime=False) as p:
         assert _wait(lambda: p.latest() is not None)
     assert cam.live and not cam.recorded
+
+
+@pytest.mark.parametrize("anchor", [True, False])
+def test_the_worker_holds_a_panning_scene_at_one_phase_of_the_networks_grid(
+    style_dir: Path, monkeypatch: pytest.MonkeyPatch, anchor: bool
+) -> None:
+    """Grid anchoring (FrameOptions.anchor, on by default) happens in the worker: the engine gets each
+    frame padded so that the panning scene keeps one phase of its 4 px grid; the output is cropped back."""
+    import cv2
+
+    from stylecam.quality import panning_clip
+
+    from .helpers import synthetic_frame
+
+    inputs: list[np.ndarray] = []
+
+    class Recording(SlowEngine):
+        arch = "live"
+
+        def run(self, frames: np.ndarray) -> np.ndarray:
+            inputs.append(frames.copy())
+            return frames.copy()
+
+    monkeypatch.setattr("stylecam.pipeline.pipeline.load_engine", lambda style, provider: Recording(0.0))
+    scene = cv2.resize(synthetic_frame(60, 100, seed=11), (400, 240), interpolation=cv2.INTER_CUBIC)
+    clip = panning_clip(scene, frames=8, shift_px=1, size=(96, 128))
+    src = GeneratedSource(lambda i: clip[i], name="pan", size=(128, 96), fps=30, frames=len(clip), pace=False)
+    outs: list[np.ndarray] = []
+    style = StyleLibrary([(style_dir, "user")]).get("pipe")
+    with Pipeline(source=src, style=style, options=FrameOptions(scale=1.0, anchor=anchor), sinks=[CallbackSink(outs.append)]) as p:
+        assert p.finished.wait(20) and _wait(lambda: len(outs) == len(clip), 5)
+    assert all(np.array_equal(o, f) for o, f in zip(outs, clip))
+    if not anchor:
+        assert {x.shape for x in inputs} == {(96, 128, 3)}
+        return
+    assert {x.shape for x in inputs} == {(99, 131, 3)}
+    lefts = [next(left for left in range(4) if np.array_equal(x[:96, left : left + 128], f)) for x, f in zip(inputs, clip)]
+    # the scene moves 1 px left a frame; the padding moves it back, so its grid phase stays put
+    assert len({(left - i) % 4 for i, left in enumerate(lefts)}) == 1 and len(set(lefts)) == 4
