@@ -111,6 +111,10 @@ def test_scale_plan_splits_steps_and_drops_tiny_scales() -> None:
     assert [(h, w, s) for h, w, s in auto] == [(256, 192, 59), (512, 384, 86)]  # the defaults
     assert [(h, w) for h, w, _ in scale_plan(1080, 1920, GatysConfig(size=1920))] == [(270, 480), (540, 960), (1080, 1920)]
     assert len(scale_plan(384, 288, GatysConfig(size=384))) == 1  # a 192 px coarse scale would not pay
+    # automatic caps: a single scale has no coarser one to do the early work, so it gets more steps
+    assert scale_plan(256, 192, GatysConfig(size=256)) == [(256, 192, 300)]
+    assert scale_plan(256, 192, GatysConfig(size=256, steps=145)) == [(256, 192, 145)]  # an explicit cap stays
+    assert (GatysConfig().window_for(2), GatysConfig().window_for(1), GatysConfig(stop_window=7).window_for(1)) == (10, 50, 7)
     assert len(scale_plan(64, 48, GatysConfig(size=64, scales=3))) == 1  # 32 px would be too coarse
     assert sum(s for _, _, s in scale_plan(200, 100, GatysConfig(size=200, steps=7, scales=2))) == 7
 
@@ -194,7 +198,7 @@ def test_histogram_matching_gives_the_style_the_content_colours() -> None:
         ({"size": 0}, "size"),
         ({"size": -5}, "size"),
         ({"size": 5000}, "size"),
-        ({"steps": 0}, "steps"),
+        ({"steps": -1}, "steps"),
         ({"content_layer": "relu9_9"}, "relu9_9"),
         ({"style_layers": ("relu1_1", "conv_1")}, "conv_1"),
         ({"style_layers": ()}, "style_layers"),
@@ -505,7 +509,7 @@ def test_bad_init_image_use_is_a_one_line_error(kwargs: dict, init_image: np.nda
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"init": "photo"}, {"bf16": "yes"}, {"stop_tolerance": -0.1}, {"stop_tolerance": 1.0}, {"stop_window": 0}, {"preview_seconds": 0}],
+    [{"init": "photo"}, {"bf16": "yes"}, {"stop_tolerance": -0.1}, {"stop_tolerance": 1.0}, {"stop_window": -1}, {"preview_seconds": 0}],
 )
 def test_bad_new_gatys_options_raise_one_line_errors(kwargs: dict) -> None:
     with pytest.raises(SnapshotError) as info:

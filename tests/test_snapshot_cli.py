@@ -116,7 +116,7 @@ def test_cli_dream_with_guide_and_channels(vgg_weights_path: Path, tmp_path: Pat
         (["gatys", "--content", "{img}", "--style", "{img}", "--init", "noise", "--init-image", "{img}", "-o", "{out}"], "--init image"),
         (["gatys", "--content", "{img}", "--style", "{img}", "--init-image", "{bad}", "-o", "{out}"], "cannot read image"),
         (["gatys", "--content", "{img}", "--style", "{img}", "--stop-tolerance", "2", "-o", "{out}"], "stop_tolerance"),
-        (["gatys", "--content", "{img}", "--style", "{img}", "--stop-window", "0", "-o", "{out}"], "stop_window"),
+        (["gatys", "--content", "{img}", "--style", "{img}", "--stop-window", "-1", "-o", "{out}"], "stop_window"),
         (["dream", "--content", "{img}", "--layer", "inception_4c", "-o", "{out}"], "inception_4c"),
         (["dream", "--content", "{img}", "--octaves", "0", "-o", "{out}"], "octaves"),
     ],

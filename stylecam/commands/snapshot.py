@@ -36,7 +36,8 @@ def _float_list(text: str) -> tuple[float, ...]:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--content", required=True, metavar="IMG", help="the image to transform")
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="output image (.png or .jpg)")
-    p.add_argument("--steps", type=int, help="optimisation steps (gatys: the most over all scales, default 145; dream: per octave)")
+    p.add_argument("--steps", type=int, help="optimisation steps (gatys: the most over all scales, default automatic: 145 coarse to fine "
+                   "from 512 px, 300 on one scale below; dream: per octave)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--bf16", choices=["auto", "on", "off"], default="auto",
                    help="VGG16 under bf16 autocast (auto: where this CPU or GPU is fast at it)")
@@ -63,7 +64,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     g.add_argument("--init-image", metavar="IMG", help="start from this image, e.g. the photo through a live style; the content stays the target")
     g.add_argument("--stop-tolerance", type=float, default=GatysConfig.stop_tolerance,
                    help="stop a scale when its objective improved by less than this (relative) over --stop-window steps (default %(default)s)")
-    g.add_argument("--stop-window", type=int, default=GatysConfig.stop_window, help="steps of the plateau test (default %(default)s)")
+    g.add_argument("--stop-window", type=int, default=GatysConfig.stop_window, help="steps of the plateau test (default automatic: 10 coarse to fine, 50 on one scale)")
     g.add_argument("--no-early-stop", action="store_true", help="run every scale's full share of --steps")
     g.add_argument("--content-weight", type=float, default=GatysConfig.content_weight)
     g.add_argument("--style-weight", type=float, default=GatysConfig.style_weight)

@@ -115,9 +115,10 @@ class SnapshotPanel(QWidget):
         self.gatys_size.setSuffix(" px")
         gf.addRow("Size", self.gatys_size)
         self.gatys_steps = QSpinBox()
-        self.gatys_steps.setRange(1, 5000)
-        self.gatys_steps.setValue(145)  # GatysConfig.steps; not imported here to keep torch out of start-up
-        self.gatys_steps.setToolTip("The most steps; each scale stops earlier once it no longer improves")
+        self.gatys_steps.setRange(0, 5000)
+        self.gatys_steps.setSpecialValueText("Auto")  # 0: GatysConfig's automatic cap (145 coarse to fine, 300 on one scale)
+        self.gatys_steps.setValue(0)  # GatysConfig.steps; not imported here to keep torch out of start-up
+        self.gatys_steps.setToolTip("The most steps (Auto: 145 from 512 px, 300 below); each scale stops earlier once it no longer improves")
         gf.addRow("Steps (at most)", self.gatys_steps)
         self.gatys_from_live = QCheckBox("Start from the live picture")
         # Off by default: measured at 512 px in every round of issue 12 it was no faster than the
