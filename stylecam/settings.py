@@ -45,6 +45,8 @@ class Settings:
     """Processing scale in (0, 1]; None = auto."""
     preserve_colors: bool = False
     mirror: bool = False
+    anchor: bool = True
+    """Grid anchoring (:mod:`stylecam.anchor`): strokes held on the scene while the camera pans."""
     dataset_dir: str | None = None
     """Photo folder the "New style" dialog trains on."""
     geometry: str | None = None
@@ -82,7 +84,7 @@ def _check_field(name: str, value: Any) -> tuple[Any, bool]:
         if value is None:
             return None, True
         return (float(value), True) if _is_number(value) and 0.0 < value <= 1.0 else (None, False)
-    if name in ("preserve_colors", "mirror"):
+    if name in ("preserve_colors", "mirror", "anchor"):
         return value, isinstance(value, bool)
     if name == "recent_files":
         ok = isinstance(value, list) and all(isinstance(v, str) and v for v in value)

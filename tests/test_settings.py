@@ -24,6 +24,7 @@ def test_round_trip_keeps_every_field() -> None:
         scale=0.5,
         preserve_colors=True,
         mirror=True,
+        anchor=False,
         dataset_dir="/data/photos",
         geometry="AdnQywADAAA=",
         recent_files=("/a.mp4", "/b.png"),
@@ -62,7 +63,8 @@ def test_binary_garbage_and_non_object_fall_back() -> None:
 
 def test_bad_fields_reset_one_by_one_and_keep_the_rest() -> None:
     text = json.dumps(
-        {"style": "udnie", "strength": 3.5, "scale": 0, "mirror": "yes", "source": -1, "preserve_colors": True, "future_key": 1}
+        {"style": "udnie", "strength": 3.5, "scale": 0, "mirror": "yes", "source": -1, "preserve_colors": True, "future_key": 1,
+         "anchor": "off"}
     )
     settings, notice = parse_settings(text)
     assert settings.style == "udnie"
@@ -70,9 +72,10 @@ def test_bad_fields_reset_one_by_one_and_keep_the_rest() -> None:
     assert settings.strength == Settings().strength
     assert settings.scale is None
     assert settings.mirror is False
+    assert settings.anchor is True  # the default back
     assert settings.source is None
     assert notice is not None
-    for name in ("strength", "scale", "mirror", "source"):
+    for name in ("strength", "scale", "mirror", "source", "anchor"):
         assert name in notice
     assert "future_key" not in notice and "style," not in notice
 

@@ -52,7 +52,7 @@ def test_preview_draws_the_frame_letterboxed(qtbot) -> None:
 def test_hotkey_table_covers_the_issue_and_has_no_duplicate_keys() -> None:
     keys = [k for h in HOTKEYS for k in h.keys]
     assert len(keys) == len(set(keys))
-    for k in [*"123456789", "0", "Left", "Right", "Space", "V", "R", "M", "C", "+", "-", "F", "Escape", "?"]:
+    for k in [*"123456789", "0", "Left", "Right", "Space", "V", "R", "M", "C", "A", "+", "-", "F", "Escape", "?"]:
         assert k in keys, k
     table = markdown_table()
     assert table.startswith("| Key | Action |") and "Space" in table and table.count("\n") == len(HOTKEYS) + 1

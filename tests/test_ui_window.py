@@ -135,6 +135,11 @@ def test_hotkeys_switch_styles_and_toggles(make_window, qtbot) -> None:
     assert w.settings.mirror and w.controls.mirror.isChecked() and w.pipeline.options.mirror
     qtbot.keyClick(w, Qt.Key.Key_C)
     assert w.settings.preserve_colors and w.controls.preserve_colors.isChecked()
+    assert w.settings.anchor and w.controls.anchor.isChecked() and w.pipeline.options.anchor  # on by default
+    qtbot.keyClick(w, Qt.Key.Key_A)
+    assert not w.settings.anchor and not w.controls.anchor.isChecked() and not w.pipeline.options.anchor
+    qtbot.keyClick(w, Qt.Key.Key_A)
+    assert w.pipeline.options.anchor
     qtbot.keyClick(w, Qt.Key.Key_Minus)
     qtbot.keyClick(w, Qt.Key.Key_Minus)
     assert w.settings.strength == pytest.approx(0.8) and w.controls.strength.value() == 80

@@ -79,7 +79,9 @@ class ControlPanel(QWidget):
 
         self.preserve_colors = QCheckBox("Preserve colours (C)")
         self.mirror = QCheckBox("Mirror (M)")
-        for cb in (self.preserve_colors, self.mirror):
+        self.anchor = QCheckBox("Strokes follow the pan (A)")
+        self.anchor.setToolTip("Hold the scene on the style network's grid while the camera pans, so the strokes move with it")
+        for cb in (self.preserve_colors, self.mirror, self.anchor):
             cb.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             form.addRow(cb)
 
@@ -91,6 +93,7 @@ class ControlPanel(QWidget):
         self.scale.currentIndexChanged.connect(self._edited)
         self.preserve_colors.toggled.connect(self._edited)
         self.mirror.toggled.connect(self._edited)
+        self.anchor.toggled.connect(self._edited)
 
     def set_cameras(self, cameras: list[int], *, current: int | str | None) -> None:
         """Fill the source list: the cameras found, the demo clip and ``current`` if it is a file."""
@@ -129,6 +132,7 @@ class ControlPanel(QWidget):
         self.scale.setCurrentIndex(idx)
         self.preserve_colors.setChecked(settings.preserve_colors)
         self.mirror.setChecked(settings.mirror)
+        self.anchor.setChecked(settings.anchor)
         self._quiet = quiet
 
     def _edited(self, *_: object) -> None:
@@ -142,6 +146,7 @@ class ControlPanel(QWidget):
             scale=self.scale.currentData(),
             preserve_colors=self.preserve_colors.isChecked(),
             mirror=self.mirror.isChecked(),
+            anchor=self.anchor.isChecked(),
         )
         self.strength_value.setText(f"{s.strength:.0%}")
         self._settings = s

@@ -29,6 +29,7 @@ HOTKEYS: tuple[Hotkey, ...] = (
     Hotkey(("R",), "R", "toggle_record", "record MP4 on / off"),
     Hotkey(("M",), "M", "toggle_mirror", "mirror"),
     Hotkey(("C",), "C", "toggle_colors", "preserve colours"),
+    Hotkey(("A",), "A", "toggle_anchor", "hold the strokes on the scene while the camera pans"),
     Hotkey(("+", "=", "-"), "+ / −", "strength", "strength up / down"),
     Hotkey(("F",), "F", "toggle_fullscreen", "fullscreen"),
     Hotkey(("Escape",), "Esc", "escape", "leave fullscreen / cancel a running snapshot"),

@@ -217,7 +217,7 @@ class MainWindow(QMainWindow):
         from stylecam.processing import FrameOptions
 
         s = self.settings
-        return FrameOptions(scale=s.scale, strength=s.strength, preserve_colors=s.preserve_colors, mirror=s.mirror)
+        return FrameOptions(scale=s.scale, strength=s.strength, preserve_colors=s.preserve_colors, mirror=s.mirror, anchor=s.anchor)
 
     def _find_style(self, name: str | None) -> Style | None:
         if not name:
@@ -315,13 +315,14 @@ class MainWindow(QMainWindow):
             scale=settings.scale,
             preserve_colors=settings.preserve_colors,
             mirror=settings.mirror,
+            anchor=settings.anchor,
         )
         self.controls.show_settings(self.settings)
         self.pipeline.set_options(self.frame_options())
         self.update_status()
 
     def toggle(self, name: str) -> None:
-        """Flip ``mirror`` or ``preserve_colors``."""
+        """Flip ``mirror``, ``preserve_colors`` or ``anchor``."""
         self.apply_settings(replace(self.settings, **{name: not getattr(self.settings, name)}))
 
     def step_strength(self, steps: int) -> None:
@@ -500,6 +501,7 @@ class MainWindow(QMainWindow):
             "toggle_record": lambda key: self.toggle_recording(),
             "toggle_mirror": lambda key: self.toggle("mirror"),
             "toggle_colors": lambda key: self.toggle("preserve_colors"),
+            "toggle_anchor": lambda key: self.toggle("anchor"),
             "strength": lambda key: self.step_strength(-1 if key == "-" else 1),
             "toggle_fullscreen": lambda key: self.toggle_fullscreen(),
             "escape": lambda key: self.escape(),
