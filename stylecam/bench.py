@@ -43,6 +43,8 @@ class BenchResult:
     """Processing scale the run used (the automatic one when ``scale_auto``)."""
     scale_auto: bool
     source: str
+    anchor: bool = True
+    """Whether grid anchoring (:mod:`stylecam.anchor`) was on, as in the window by default."""
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -52,7 +54,7 @@ class BenchResult:
             [
                 f"style {self.style} ({self.arch}) on {self.provider}, {self.width}x{self.height} at scale {self.scale:g}"
                 f"{' (auto)' if self.scale_auto else ''}, "
-                f"{self.frames} frames from {self.source}",
+                f"{self.frames} frames from {self.source}{'' if self.anchor else ', no grid anchoring'}",
                 f"  end to end   {self.fps:8.1f} fps   latency p50 {self.latency_ms_p50:.1f} ms, p95 {self.latency_ms_p95:.1f} ms",
                 f"  inference    {self.inference_fps:8.1f} fps   p50 {self.inference_ms_p50:.1f} ms, p95 {self.inference_ms_p95:.1f} ms",
                 f"  capture      {self.capture_fps:8.1f} fps   dropped {self.dropped_frames}",
@@ -204,4 +206,5 @@ def run_bench(
             scale=scale,
             scale_auto=scale_auto,
             source=source,
+            anchor=anchor,
         )

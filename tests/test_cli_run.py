@@ -27,7 +27,7 @@ def style_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_run_records_max_frames(style_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "rec.mp4"
     rc = cli.main(["run", "--source", "demo", "--style", str(style_path), "--output", str(out),
-                   "--max-frames", "8", "--scale", "0.25", "--mirror", "--strength", "0.7", "--preserve-colors"])
+                   "--max-frames", "8", "--scale", "0.25", "--mirror", "--strength", "0.7", "--preserve-colors", "--no-anchor"])
     assert rc == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rec.mp4"]
     assert count_video_frames(out) == 8
@@ -189,6 +189,9 @@ def test_bench_json_reports_end_to_end_fps(capsys: pytest.CaptureFixture[str]) -
     result = json.loads(capsys.readouterr().out)
     assert result["fps"] > 0 and result["inference_fps"] > 0 and result["frames"] == 6
     assert result["provider"] == "CPUExecutionProvider" and (result["width"], result["height"]) == (96, 64)
+    assert result["anchor"] is True  # grid anchoring, as in the window
+    assert cli.main(["bench", "--arch", "lite", "--size", "96x64", "--frames", "4", "--provider", "cpu", "--no-anchor"]) == 0
+    assert "no grid anchoring" in capsys.readouterr().out
     assert cli.main(["bench", "--size", "10x10"]) == 1
 
 
