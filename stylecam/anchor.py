@@ -61,18 +61,15 @@ class GridAnchor:
         if stride < 1:
             raise ValueError(f"stride must be at least 1, got {stride}")
         self.stride = stride
-        self._key: np.ndarray | None = None  # grey copy of the key frame
-        self._key_offset = np.zeros(2)  # the offset at the key frame
         self._window: np.ndarray | None = None
-        self._shape: tuple[int, ...] = ()
-        self._offset = np.zeros(2)  # (x, y): how far the scene has moved since the reset, in frame pixels
-        self._held = np.zeros(2, dtype=int)  # the whole-pixel offset the frames are anchored to
+        self.reset()
 
     def reset(self) -> None:
-        self._key, self._shape = None, ()
-        self._key_offset = np.zeros(2)
-        self._offset = np.zeros(2)
-        self._held = np.zeros(2, dtype=int)
+        self._key: np.ndarray | None = None  # grey copy of the key frame
+        self._shape: tuple[int, ...] = ()
+        self._key_offset = np.zeros(2)  # the offset at the key frame
+        self._offset = np.zeros(2)  # (x, y): how far the scene has moved since the reset, in frame pixels
+        self._held = np.zeros(2, dtype=int)  # the whole-pixel offset the frames are anchored to
 
     @property
     def offset(self) -> tuple[float, float]:
@@ -97,12 +94,11 @@ class GridAnchor:
             return
         (dx, dy), response = cv2.phaseCorrelate(self._key, grey, self._window)
         side = min(grey.shape)
-        if response >= MIN_RESPONSE and max(abs(dx), abs(dy)) < 0.25 * side:
-            dx, dy = _refine(self._key, grey, dx, dy)
         if response < MIN_RESPONSE or max(abs(dx), abs(dy)) >= 0.25 * side:
             # a cut or a jump, not a pan: go on from this frame, at the offset reached
             self._key, self._key_offset = grey, self._offset.copy()
         else:
+            dx, dy = _refine(self._key, grey, dx, dy)
             self._offset = self._key_offset + np.array([dx, dy]) / factor
             if max(abs(dx), abs(dy)) > KEY_SHIFT * side:
                 self._key, self._key_offset = grey, self._offset.copy()
@@ -142,10 +138,12 @@ def _refine(key: np.ndarray, grey: np.ndarray, dx: float, dy: float) -> tuple[fl
     cost = {(ix + a, iy + b): _msd(key, grey, ix + a, iy + b) for a in (-1, 0, 1) for b in (-1, 0, 1)}
     bx, by = min(cost, key=cost.__getitem__)
     out = []
+    for shift in ((bx - 1, by), (bx + 1, by), (bx, by - 1), (bx, by + 1)):  # the best may lie on the 3x3's edge
+        if shift not in cost:
+            cost[shift] = _msd(key, grey, *shift)
+    c0 = cost[(bx, by)]
     for centre, lo, hi in ((bx, (bx - 1, by), (bx + 1, by)), (by, (bx, by - 1), (bx, by + 1))):
-        c0 = cost[(bx, by)]
-        cl = cost.get(lo, _msd(key, grey, *lo))
-        ch = cost.get(hi, _msd(key, grey, *hi))
+        cl, ch = cost[lo], cost[hi]
         curve = cl - 2 * c0 + ch
         out.append(centre + (0.5 * (cl - ch) / curve if curve > 0 else 0.0))
     return out[0], out[1]
