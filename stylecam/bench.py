@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from stylecam.engine import StyleEngine, load_engine
-from stylecam.engine.autoscale import choose_scale, target_fps_for, timing_function
+from stylecam.engine.autoscale import choose_scale, scales_for, target_fps_for, timing_function
 from stylecam.errors import StylecamError
 from stylecam.pipeline import Pipeline, PipelineEvent
 from stylecam.processing import FrameOptions, network_size
@@ -102,13 +102,14 @@ def auto_scale_now(
 ) -> float:
     """The scale the live view's Auto setting picks for ``style`` on this machine now (measured, not cached).
 
-    Same rule as the pipeline (:func:`stylecam.engine.autoscale.choose_scale` at
+    Same rule as the pipeline (:func:`stylecam.engine.autoscale.choose_scale` among
+    :func:`~stylecam.engine.autoscale.scales_for` the style's arch, at
     :func:`~stylecam.engine.autoscale.target_fps_for` the source's rate), on the same engine
     (``engine``: one already loaded for ``style`` on ``provider``, else one is loaded).
     """
     engine = engine or load_engine(style, provider=provider)
     target = target_fps_for(source_fps)
-    return choose_scale(timing_function(engine.run, width, height), target_fps=target)
+    return choose_scale(timing_function(engine.run, width, height), target_fps=target, scales=scales_for(engine.arch, width, height))
 
 
 def run_bench(

@@ -151,8 +151,8 @@ def test_choose_scale_picks_largest_that_fits() -> None:
         choose_scale(cost.__getitem__, target_fps=0)
 
 
-def test_target_fps_follows_the_source_within_15_to_30() -> None:
-    assert [autoscale.target_fps_for(f) for f in (60.0, 24.0, 5.0, None, 0.0)] == [30.0, 24.0, 15.0, 30.0, 30.0]
+def test_target_fps_follows_the_source_within_15_to_24() -> None:
+    assert [autoscale.target_fps_for(f) for f in (60.0, 30.0, 20.0, 5.0, None, 0.0)] == [24.0, 24.0, 20.0, 15.0, 24.0, 24.0]
 
 
 def test_auto_scale_is_cached_per_arch_provider_and_size() -> None:
@@ -169,6 +169,38 @@ def test_auto_scale_is_cached_per_arch_provider_and_size() -> None:
     assert len(calls) == n  # from the cache
     assert autoscale.cached_scale(autoscale.cache_key("lite", CPU, 640, 480, 24.0)) == 0.75
     assert autoscale.cached_scale(autoscale.cache_key("full", CPU, 640, 480, 24.0)) is None
+
+
+def test_auto_never_runs_a_live_style_above_its_paint_size() -> None:
+    cap = autoscale.PAINT_LONG_SIDE["live"]
+    # a 640x480 camera: the cap's scale first, then only smaller ones
+    scales = autoscale.scales_for("live", 640, 480)
+    assert scales[0] == pytest.approx(cap / 640) and all(s < scales[0] for s in scales[1:])
+    # 1280x720 gets the same long side as 640x480, not finer strokes
+    assert 1280 * autoscale.scales_for("live", 1280, 720)[0] == pytest.approx(cap)
+    assert autoscale.scales_for("live", cap // 2, cap // 4)[0] == 1.0  # a small frame runs whole
+    assert autoscale.scales_for("lite", 1280, 720) == autoscale.SCALES  # no cap for that family
+    # the pipeline's rule: a machine fast enough for 100 % still gets the cap
+    got = autoscale.auto_scale(lambda f: f, measure=lambda s: 0.001, arch="live", provider=CPU, width=1280, height=720)  # type: ignore[arg-type]
+    assert round(1280 * got) == cap
+    assert autoscale.cache_key("live", CPU, 1, 1, 24) != autoscale.cache_key("lite", CPU, 1, 1, 24).replace("lite", "live")
+
+
+def test_load_watch_steps_down_only_when_inference_keeps_missing_its_budget() -> None:
+    scales = (0.75, 0.5, 0.35)
+    watch = autoscale.LoadWatch(scales, target_fps=24.0, window=10)  # budget 35.4 ms, limit 44.3 ms
+    # a busy spell shorter than the window, or a median under the limit, changes nothing
+    assert [watch.observe(0.75, 0.060) for _ in range(4)] == [0.75] * 4
+    assert [watch.observe(0.75, 0.030) for _ in range(20)] == [0.75] * 20
+    # kept busy (as the pipeline calls it, with the scale it got back): down once most of the last
+    # window is slow, then a full window at the new scale before the next step, and no further than the smallest
+    scale, seen = 0.75, []
+    for _ in range(25):
+        scale = watch.observe(scale, 0.060)
+        seen.append(scale)
+    assert seen == [0.75] * 4 + [0.5] * 10 + [0.35] * 11
+    with pytest.raises(ValueError):
+        autoscale.LoadWatch(scales, target_fps=0)
 
 
 def test_frame_options_validate() -> None:

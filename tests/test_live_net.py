@@ -97,8 +97,9 @@ def test_flops_and_parameters_match_the_readme() -> None:
     assert sum(p.numel() for p in LiveNet(6).parameters()) == params + 5 * norms
 
 
-def test_onnx_export_keeps_the_contract_on_odd_sizes(tmp_path) -> None:
-    multi = trained_looking(2, seed=3)
+@pytest.mark.parametrize("layout", [2, 5])
+def test_onnx_export_keeps_the_contract_on_odd_sizes(tmp_path, layout: int) -> None:
+    multi = upgrade_layout(trained_looking(2, seed=3), layout) if layout != 2 else trained_looking(2, seed=3)
     net = multi.single_style(1)
     info = StyleInfo.from_style_image(name="live_parity", style_image_bgr=synthetic_frame(), arch="live")
     fp32, fp16 = export_style(net, tmp_path, info, fp16=True)
@@ -167,8 +168,9 @@ def test_layouts_share_parameters_and_unknown_layouts_are_refused() -> None:
     assert {k for k in shapes[0] if shapes[0][k] != shapes[2][k]} == {"out.conv2d.weight", "out.conv2d.bias"}
     assert LiveNet(2).layout == 2 and three.single_style(1).layout == 3 and one.single_style(0).layout == 1
     assert {k: v.shape for k, v in LiveNet(2, layout=4).state_dict().items()} == shapes[1]  # 4: layout 2's weights
+    assert {k: v.shape for k, v in LiveNet(2, layout=5).state_dict().items()} == shapes[1]  # 5: layout 2's weights
     with pytest.raises(ValueError, match="layout"):
-        LiveNet(1, layout=5)
+        LiveNet(1, layout=6)
     with pytest.raises(ValueError, match="upgrade"):
         upgrade_layout(three, 2)
     with pytest.raises(ValueError, match="upgrade"):
@@ -245,3 +247,24 @@ def test_layout_4_removes_layout_2s_4px_lattice_and_follows_every_pan_speed_bett
                     outs.append((net(t).clamp(0, 255)[0].permute(1, 2, 0).numpy() + 0.5).astype(np.uint8))
                 flick[layout] = flicker_of_outputs(outs, shift)
             assert flick[4] < 0.6 * flick[2], (shift, flick)
+
+
+def test_layout_5_blurs_away_the_mesh_of_layout_2s_four_sub_grids() -> None:
+    """Where the four parity sub-grids of layout 2's trunk disagree, its output carries a pattern
+    of period 2 on the 1/4-scale map (the 8 px diagonal mesh of its styles). Layout 2's blur after
+    the trunk, dilated like the trunk, passes that pattern whole; layout 5's removes it."""
+    two = LiveNet(1, layout=2).eval()
+    five = upgrade_layout(two, 5).eval()
+    assert five.layout == 5
+    yy, xx = torch.meshgrid(torch.arange(24), torch.arange(32), indexing="ij")
+    mesh = (1.0 - 2.0 * ((yy + xx) % 2)).float().expand(1, two.config["width"], 24, 32)
+    smooth = torch.rand(1, two.config["width"], 1, 1).expand_as(mesh)
+    with torch.no_grad():
+        passed = two.blur3(smooth + mesh) - two.blur3(smooth)
+        removed = five.blur3(smooth + mesh) - five.blur3(smooth)
+    assert torch.allclose(passed[..., 2:-2, 2:-2], mesh[..., 2:-2, 2:-2], atol=1e-5)
+    assert removed[..., 2:-2, 2:-2].abs().max() < 1e-5
+    # the same weights give another picture (a warm start for a fine-tune, not the same network)
+    frame = torch.from_numpy(synthetic_frame(64, 96, seed=4).transpose(2, 0, 1).copy()).float()[None]
+    with torch.no_grad():
+        assert (two(frame) - five(frame)).abs().mean() > 0.1

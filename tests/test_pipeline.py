@@ -257,3 +257,24 @@ def test_the_worker_holds_a_panning_scene_at_one_phase_of_the_networks_grid(
     lefts = [next(left for left in range(4) if np.array_equal(x[:96, left : left + 128], f)) for x, f in zip(inputs, clip)]
     # the scene moves 1 px left a frame; the padding moves it back, so its grid phase stays put
     assert len({(left - i) % 4 for i, left in enumerate(lefts)}) == 1 and len(set(lefts)) == 4
+
+
+@pytest.mark.parametrize("scale", [None, 1.0])
+def test_auto_steps_the_scale_down_when_the_machine_gets_busy(
+    style_dir: Path, monkeypatch: pytest.MonkeyPatch, scale: float | None
+) -> None:
+    """Auto measured 100 % on an idle machine; then every frame takes 60 ms, over a 24 fps source's
+    budget: the worker steps down and says so. A scale the user set is left alone."""
+    monkeypatch.setattr("stylecam.pipeline.pipeline.load_engine", lambda style, provider: SlowEngine(0.06))
+    monkeypatch.setattr("stylecam.pipeline.pipeline.auto_scale", lambda run, **kw: 1.0)
+    style = StyleLibrary([(style_dir, "user")]).get("pipe")
+    events: list[PipelineEvent] = []
+    with Pipeline(source=numbered_clip(n=45, fps=24.0), style=style, options=FrameOptions(scale=scale),
+                  on_event=events.append, realtime=False) as pipe:  # fmt: skip
+        assert pipe.finished.wait(30)
+        used = pipe.stats().scale
+    changed = [e.message for e in events if e.kind == "scale_changed"]
+    if scale is None:
+        assert changed == ["the machine is busy: processing scale 100% -> 75%"] and used == 0.75
+    else:
+        assert changed == [] and used == 1.0

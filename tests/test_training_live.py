@@ -285,7 +285,7 @@ def test_a_checkpoint_of_the_previous_layout_exports_in_its_layout_and_refuses_t
         train(cfg.replace(iters=2), out_dir=tmp_path / "out", work_dir=work, resume=True, perceptual=tiny_vgg_features(), export=False)
 
 
-@pytest.mark.parametrize("layout", [2, 3, 4])
+@pytest.mark.parametrize("layout", [2, 3, 4, 5])
 def test_a_live_style_file_is_a_base_with_its_own_weights_and_layout(tmp_path: Path, layout: int) -> None:
     """`stylecam train --base STYLE.onnx` continues training a style: its weights and layout come back exactly."""
     from stylecam.nets.live import LiveNet

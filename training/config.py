@@ -70,7 +70,7 @@ class TrainConfig:
     tune: str = "all"
     """``all`` trains every weight; ``norms`` only the style's gamma/beta (a fine-tune of ``base``)."""
     layout: int = 0
-    """``live`` network layout (stylecam/nets/live.py): 0 = the base's (layout 1 becomes 2), or 2 from scratch; 1-4 explicitly (a base is upgraded, never downgraded)."""
+    """``live`` network layout (stylecam/nets/live.py): 0 = the base's (layout 1 becomes 2), or 2 from scratch; 1-5 explicitly (a base is upgraded, never downgraded)."""
     bf16: str = "auto"
     """bfloat16 autocast: ``auto`` = on CUDA and on CPUs with native bf16 (AVX512-BF16, AMX), ``on``, ``off``."""
     device: str = "auto"
@@ -103,8 +103,8 @@ class TrainConfig:
                 raise StylecamError(f"--{name.replace('_', '-')} must not be negative (got {getattr(self, name)})")
         if not self.style_layers or not all(self.style_layers):
             raise StylecamError("--style-layers needs at least one VGG16 layer name, e.g. relu1_2,relu2_2,relu3_3")
-        if self.layout not in (0, 1, 2, 3, 4):  # stylecam.nets.live.LAYOUTS, without importing torch here
-            raise StylecamError(f"unknown --layout {self.layout!r}; expected 1, 2, 3 or 4")
+        if self.layout not in (0, 1, 2, 3, 4, 5):  # stylecam.nets.live.LAYOUTS, without importing torch here
+            raise StylecamError(f"unknown --layout {self.layout!r}; expected 1, 2, 3, 4 or 5")
         if self.layout and self.arch != "live":
             raise StylecamError("--layout is a setting of the live network: it needs --arch live")
         if self.tune not in TUNE_CHOICES:

@@ -27,8 +27,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                    help="more paintings trained into the same live network (a multi-style base network)")
     p.add_argument("--base", default=None, metavar="FILE",
                    help="live base network to start from: 'bundled' (the quick and cpu presets' default) or a .safetensors file; '' for none")
-    p.add_argument("--layout", type=int, default=None, choices=(1, 2, 3, 4),
-                   help="live network layout (default: the base's; 4 = no 4 px lattice, see docs/STYLES.md)")
+    p.add_argument("--layout", type=int, default=None, choices=(1, 2, 3, 4, 5),
+                   help="live network layout (default: the base's; 5 = no 8 px diagonal mesh, see docs/STYLES.md)")
     p.add_argument("--tune", default=None, choices=("all", "norms"), help="train every weight, or only the style's gamma/beta (needs --base)")
     p.add_argument("--bf16", default=None, choices=("auto", "on", "off"),
                    help="bfloat16 autocast (default auto: on CUDA and on CPUs with AVX512-BF16/AMX)")

@@ -20,8 +20,8 @@ Design, for 20+ fps at 640x480 on a 2-core laptop CPU through ONNX Runtime:
 Unlike ``lite`` the output is not added to the input: a painting may change every colour of the
 photo, and a residual to the photo biased short CPU trainings towards leaving it as it was.
 
-Three layouts (``layout`` in the network's config; files without it are layout 1); 1 and 2 have the
-same parameters, 3 a smaller last conv:
+Five layouts (``layout`` in the network's config; files without it are layout 1); 1, 2, 4 and 5
+have the same parameters, 3 a smaller last conv:
 
 - **1**: 2x2 average in, strided convs down to 1/8 of the frame, the residual blocks there,
   nearest-neighbour upsampling back to 1/4. Not shift-equivariant below its stride of 8 frame
@@ -56,6 +56,15 @@ same parameters, 3 a smaller last conv:
   on the layout-2 styles: 5-14 levels at pans of 1-3, 5-7 px, 1-2 levels at 4 and 8 px). The blur
   has a zero at exactly that frequency. Same weights as layout 2 (an upgrade is exact); training
   in it makes the network paint strokes the eye sees instead of the lattice (docs/STYLES.md).
+- **5** (``stylecam train --layout 5``; The Starry Night and The Great Wave since 2026-12-04): layout 2 with
+  the trunk's output blurred at dilation 1 instead of 2. Layout 2's trunk computes four
+  independent networks on the four parity sub-grids of the 1/4-scale map (see 3), and its blur
+  there, dilated by 2 like the trunk, stays inside each sub-grid: the sub-grids' disagreement
+  reaches the picture as a diagonal mesh with an 8 px period. The undilated binomial blur has a
+  zero at exactly that frequency, so the decoder never sees the mesh; the trunk keeps its weights
+  (same parameters, same FLOPs; an upgrade from 2 is a warm start, not the same picture). 600
+  steps from its layout-2 file took The Great Wave from 4.36x to 7.24x in the live view at 75 %,
+  and its cross-hatched net became curved wave lines (docs/STYLES.md).
 """
 
 from __future__ import annotations
@@ -74,9 +83,9 @@ from stylecam.nets.layers import ConvLayer, upsample_to
 OUTPUT_GAIN = 64.0
 """Fixed gain of the last conv (output levels per unit), so training starts with a visible picture."""
 
-LAYOUTS = (1, 2, 3, 4)
+LAYOUTS = (1, 2, 3, 4, 5)
 DEFAULT_LAYOUT = 2
-UPGRADES: dict[int, tuple[int, ...]] = {1: (2, 3, 4), 2: (3, 4), 3: (), 4: ()}
+UPGRADES: dict[int, tuple[int, ...]] = {1: (2, 3, 4, 5), 2: (3, 4, 5), 3: (), 4: (), 5: ()}
 """The layouts each layout can be upgraded into with its weights (:func:`upgrade_layout`)."""
 
 
@@ -164,7 +173,7 @@ class LiveNet(nn.Module):
     1/4) -> conv3x3 to 12 ch + pixel shuffle (RGB at 1/2) -> bilinear to the frame size. Layout 2:
     the same at 1/4 throughout (conv3x3 without stride, residual blocks dilated by 2), blurs before
     conv5x5/2 and conv3x3 and after the blocks, and the conv5x5/2 output added before the decoder's
-    norm. Layout 4: layout 2 with a binomial blur on the RGB at 1/2. Layout 3: as layout 2 with block dilations (1, 2) and, instead of the 12-channel conv and
+    norm. Layout 4: layout 2 with a binomial blur on the RGB at 1/2. Layout 5: layout 2 with the blur after the blocks undilated. Layout 3: as layout 2 with block dilations (1, 2) and, instead of the 12-channel conv and
     pixel shuffle, a bilinear upsample to 1/2 and a conv3x3 to RGB there. No skip from the input: the instance norms
     remove the photo's global colour, so the painting's palette comes from the style's beta. Every norm is a :class:`CondInstanceNorm`.
     """
@@ -188,7 +197,7 @@ class LiveNet(nn.Module):
         # Layout 3 alternates dilation 1 and 2 ("hybrid dilated convolution", Wang et al. 2018):
         # with dilation 2 everywhere the four parity sub-grids of the trunk never mix, and the
         # style loss trains them apart into a diagonal mesh.
-        dilations = {1: (1, 1), 2: (2, 2), 3: (1, 2), 4: (2, 2)}[layout]
+        dilations = {1: (1, 1), 2: (2, 2), 3: (1, 2), 4: (2, 2), 5: (2, 2)}[layout]
         self.res = nn.ModuleList(_ResidualBlock(w2, n_styles, dilations) for _ in range(blocks))
         self.up = _SeparableConv(w2, w1)
         self.norm3 = CondInstanceNorm(w1, n_styles)
@@ -198,7 +207,8 @@ class LiveNet(nn.Module):
         if dense:
             self.blur1 = Blur(3)
             self.blur2 = Blur(w1)
-            self.blur3 = Blur(w2, dilation=1 if layout == 3 else 2)
+            # layout 2 blurs the trunk's output within each parity sub-grid; 3 and 5 across them
+            self.blur3 = Blur(w2, dilation=1 if layout in (3, 5) else 2)
         if layout == 4:
             self.blur_out = Blur(3)
 

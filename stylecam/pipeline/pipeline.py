@@ -24,7 +24,7 @@ from types import TracebackType
 import numpy as np
 
 from stylecam.anchor import GridAnchor, stride_for
-from stylecam.engine.autoscale import auto_scale, target_fps_for
+from stylecam.engine.autoscale import LoadWatch, auto_scale, scales_for, target_fps_for
 from stylecam.engine.engine import StyleEngine, load_engine
 from stylecam.errors import StylecamError
 from stylecam.pipeline.slot import NewestSlot
@@ -36,7 +36,7 @@ from stylecam.video.base import FrameSource
 
 log = logging.getLogger(__name__)
 
-EVENT_KINDS = ("camera_lost", "reconnecting", "reconnected", "source_ended", "style_loaded", "style_error", "sink_error")
+EVENT_KINDS = ("camera_lost", "reconnecting", "reconnected", "source_ended", "style_loaded", "style_error", "sink_error", "scale_changed")
 
 
 @dataclass(frozen=True)
@@ -119,6 +119,7 @@ class Pipeline:
         self._latest: FramePair | None = None
         self._resolution = source.size
         self._scales: dict[tuple[int, str, int, int], float] = {}
+        self._watches: dict[tuple[int, str, int, int], LoadWatch] = {}
         self._anchor: GridAnchor | None = None
         self._anchor_engine: StyleEngine | None = None  # the engine the anchor's state belongs to
         self._scale_in_use = options.scale if options.scale is not None else 1.0
@@ -342,7 +343,18 @@ class Pipeline:
             self._scales[key] = auto_scale(
                 engine.run, arch=engine.arch, provider=engine.provider, width=width, height=height, target_fps=target
             )
+            self._watches[key] = LoadWatch(scales_for(engine.arch, width, height), target_fps=target)
         return self._scales[key]
+
+    def _watch_load(self, engine: StyleEngine, options: FrameOptions, width: int, height: int, scale: float, seconds: float) -> None:
+        """Auto only: step this stream's scale down when inference keeps missing its budget (:class:`LoadWatch`)."""
+        key = (id(engine), engine.provider, width, height)
+        if options.scale is not None or key not in self._watches:
+            return
+        lower = self._watches[key].observe(scale, seconds)
+        if lower != scale:
+            self._scales[key] = lower
+            self._emit("scale_changed", f"the machine is busy: processing scale {scale:.0%} -> {lower:.0%}")
 
     def _worker_loop(self) -> None:
         while not self._stop.is_set():
@@ -378,6 +390,8 @@ class Pipeline:
                 self._emit("style_error", f"style {self._style_name!r} failed on a {w}x{h} frame: {_one_line(exc)}")
                 self._engine, self._style_name = None, ""
                 continue
+            if engine is not None:
+                self._watch_load(engine, options, w, h, scale, inference[0])
             self._latest = FramePair(original, stylized, item.seq)
             self._stats.output(captured_at=item.at, inference_s=inference[0] if engine is not None else None)
             self._write_sinks(stylized)

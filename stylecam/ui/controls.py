@@ -74,7 +74,7 @@ class ControlPanel(QWidget):
         self.scale.addItem("Auto", None)
         for s in SCALE_CHOICES:
             self.scale.addItem(f"{round(s * 100)} %", s)
-        self.scale.setToolTip("Resolution the style network runs at (auto picks the largest that keeps up)")
+        self.scale.setToolTip("Resolution the style network runs at (Auto: the largest that keeps up, up to the size the style paints at)")
         form.addRow("Processing", self.scale)
 
         self.preserve_colors = QCheckBox("Preserve colours (C)")

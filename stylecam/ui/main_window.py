@@ -259,6 +259,8 @@ class MainWindow(QMainWindow):
         """React to a pipeline event (already on the GUI thread)."""
         if kind == "style_loaded":
             self.statusBar().showMessage(message, 3000)
+        elif kind == "scale_changed":  # Auto stepped down under load: worth a line, not a banner
+            self.statusBar().showMessage(message, 5000)
         elif kind == "reconnected":
             self.banner.hide()
             self.statusBar().showMessage(message, 5000)
