@@ -106,7 +106,7 @@ def _subpixel_clip(step: float, frames: int = 6) -> list[np.ndarray]:
 def _flicker_subpixel(outs: list[np.ndarray], step: float) -> float:
     """Mean |out_t moved by step - out_(t+1)| over the overlap (the sub-pixel :func:`flicker_of_outputs`)."""
     diffs = []
-    for t, (a, b) in enumerate(zip(outs[:-1], outs[1:])):
+    for a, b in zip(outs[:-1], outs[1:]):
         back = cv2.warpAffine(a, np.float32([[1, 0, -step], [0, 1, 0]]), (a.shape[1], a.shape[0]), flags=cv2.INTER_LINEAR)
         diffs.append(np.abs(back[8:-8, 8:-8].astype(np.float32) - b[8:-8, 8:-8].astype(np.float32)).mean())
     return float(np.mean(diffs))

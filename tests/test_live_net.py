@@ -99,7 +99,7 @@ def test_flops_and_parameters_match_the_readme() -> None:
 
 @pytest.mark.parametrize("layout", [2, 5])
 def test_onnx_export_keeps_the_contract_on_odd_sizes(tmp_path, layout: int) -> None:
-    multi = upgrade_layout(trained_looking(2, seed=3), layout) if layout != 2 else trained_looking(2, seed=3)
+    multi = upgrade_layout(trained_looking(2, seed=3), layout)  # layout 2: the net as it is
     net = multi.single_style(1)
     info = StyleInfo.from_style_image(name="live_parity", style_image_bgr=synthetic_frame(), arch="live")
     fp32, fp16 = export_style(net, tmp_path, info, fp16=True)

@@ -39,6 +39,11 @@ log = logging.getLogger(__name__)
 EVENT_KINDS = ("camera_lost", "reconnecting", "reconnected", "source_ended", "style_loaded", "style_error", "sink_error", "scale_changed")
 
 
+def _auto_key(engine: StyleEngine, width: int, height: int) -> tuple[int, str, int, int]:
+    """What an Auto scale and its :class:`LoadWatch` belong to: one engine, provider and frame size."""
+    return (id(engine), engine.provider, width, height)
+
+
 @dataclass(frozen=True)
 class PipelineEvent:
     """Something the user should hear about. ``kind`` is one of EVENT_KINDS; ``message`` is one line.
@@ -337,7 +342,7 @@ class Pipeline:
     def _scale_for(self, engine: StyleEngine, options: FrameOptions, width: int, height: int) -> float:
         if options.scale is not None:
             return options.scale
-        key = (id(engine), engine.provider, width, height)
+        key = _auto_key(engine, width, height)
         if key not in self._scales:
             target = target_fps_for(self._source.fps if self._source is not None else None)
             self._scales[key] = auto_scale(
@@ -348,10 +353,11 @@ class Pipeline:
 
     def _watch_load(self, engine: StyleEngine, options: FrameOptions, width: int, height: int, scale: float, seconds: float) -> None:
         """Auto only: step this stream's scale down when inference keeps missing its budget (:class:`LoadWatch`)."""
-        key = (id(engine), engine.provider, width, height)
-        if options.scale is not None or key not in self._watches:
+        key = _auto_key(engine, width, height)
+        watch = self._watches.get(key)
+        if options.scale is not None or watch is None:
             return
-        lower = self._watches[key].observe(scale, seconds)
+        lower = watch.observe(scale, seconds)
         if lower != scale:
             self._scales[key] = lower
             self._emit("scale_changed", f"the machine is busy: processing scale {scale:.0%} -> {lower:.0%}")
