@@ -44,9 +44,9 @@ from _peer import PEER_PACKAGE, PeerTask, default_venv, ensure_peer, run_peer
 
 from stylecam.anchor import GridAnchor, stride_for
 from stylecam.engine import load_engine
-from stylecam.processing import FrameOptions, apply_options
+from stylecam.processing import FrameOptions, apply_options, shrink
 from stylecam.errors import StylecamError
-from stylecam.quality import CONTENT_LAYER, STYLE_LAYERS, feature_distance, gram_distance, vgg_stats
+from stylecam.quality import CONTENT_LAYER, STYLE_LAYERS, feature_distance, gram_distance, lattice_level, periodic_share, vgg_stats
 from stylecam.styles import Style
 
 REPO = Path(__file__).resolve().parent.parent
@@ -105,6 +105,10 @@ def _f(value: object, fmt: str = ".3g", suffix: str = "") -> str:
     return "—" if value is None else f"{value:{fmt}}{suffix}"
 
 
+def _pct(value: object) -> str:
+    return "—" if value is None else f"{100 * value:.1f} %"  # type: ignore[operator]
+
+
 def _verdict(met: object) -> str:
     return "not measured" if met is None else ("met" if met else "**not met**")
 
@@ -113,20 +117,23 @@ def render_table(rows: Sequence[dict], summary: dict, peer: dict) -> str:
     """The Markdown table (one row per style and a summary row) and the goal lines under it."""
     lines = [
         "| style | style ratio stylecam | style ratio peer | content stylecam | content peer | flicker stylecam "
-        "| (without anchoring) | flicker peer | flicker ours ÷ peer | ms/frame stylecam | ms/frame peer |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| (without anchoring) | flicker peer | flicker ours ÷ peer | lattice stylecam | lattice peer | periodic stylecam | periodic peer | ms/frame stylecam | ms/frame peer |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r, fr in zip(rows, summary["flicker_ratios"] or [None] * len(rows)):
         o, p = r.get("stylecam", {}), r.get("peer", {})
         lines.append(
             f"| {r['style']} | {_f(o.get('style_ratio'), '.2f', '×')} | {_f(p.get('style_ratio'), '.2f', '×')} "
             f"| {_f(o.get('content_distance'))} | {_f(p.get('content_distance'))} | {_f(o.get('flicker'), '.2f')} "
-            f"| {_f(o.get('flicker_unanchored'), '.2f')} | {_f(p.get('flicker'), '.2f')} | {_f(fr, '.2f')} | {_f(o.get('ms_per_frame'), '.1f')} | {_f(p.get('ms_per_frame'), '.0f')} |"
+            f"| {_f(o.get('flicker_unanchored'), '.2f')} | {_f(p.get('flicker'), '.2f')} | {_f(fr, '.2f')} "
+            f"| {_f(o.get('lattice'), '.1f')} | {_f(p.get('lattice'), '.1f')} | {_pct(o.get('periodic'))} | {_pct(p.get('periodic'))} | {_f(o.get('ms_per_frame'), '.1f')} | {_f(p.get('ms_per_frame'), '.0f')} |"
         )
     g, c, ms = summary["style_ratio_geomean"], summary["content_distance_mean"], summary["ms_per_frame_mean"]
     lines.append(
         f"| **all (geometric mean / mean / max)** | {_f(g['stylecam'], '.2f', '×')} | {_f(g['peer'], '.2f', '×')} "
         f"| {_f(c['stylecam'])} | {_f(c['peer'])} | | | | {_f(summary['max_flicker_ratio'], '.2f')} "
+        f"| {_f(_mean_of(rows, 'stylecam', 'lattice'), '.1f')} | {_f(_mean_of(rows, 'peer', 'lattice'), '.1f')} "
+        f"| {_pct(_mean_of(rows, 'stylecam', 'periodic'))} | {_pct(_mean_of(rows, 'peer', 'periodic'))} "
         f"| {_f(ms['stylecam'], '.1f')} | {_f(ms['peer'], '.0f')} |"
     )
     met = summary["goals_met"]
@@ -147,6 +154,10 @@ def render_table(rows: Sequence[dict], summary: dict, peer: dict) -> str:
         "photos'; content: VGG relu3_3 MSE to the photo; flicker: levels (0-255), the mean over 8-frame 320x240 "
         f"clips panning {CLIP_SHIFTS[0]}-{CLIP_SHIFTS[-1]} px a frame; stylecam's clips run as the window runs a stream, "
         "with grid anchoring (`stylecam.anchor`), and, in brackets, frame by frame without it.",
+        "- Lattice: `stylecam.quality.lattice_level`, the pattern locked to the network's 4 px grid (a mesh instead of "
+        "strokes), in levels; periodic: `stylecam.quality.periodic_share`, the share of the fine detail in any repeating "
+        "pattern (a mesh, on the grid or drifting). Both on each network's own picture of the photos, before any resize; "
+        "the photos themselves score 1.4-2.9 levels and 1-2 %.",
     ]
     return "\n".join(lines)
 
@@ -174,7 +185,7 @@ def quality(
     missing = [n for n in grid_names if n not in smalls]
     if missing or not grid_names:
         raise StylecamError(f"grid photo(s) not in {args.content_dir}: {', '.join(missing) or '(none given)'}")
-    paintings, ours, ours_clips, kept = [], [], [], []
+    paintings, ours, ours_clips, kept, meshes = [], [], [], [], []
     for style in styles:
         painting = style.info.source_image()
         if painting is None:
@@ -185,8 +196,9 @@ def quality(
         kept.append(style)
         paintings.append(painting)
         ours.append({name: run(small) for name, small in smalls.items()})
-        # the clips as the window runs a stream (grid anchoring on), and frame by frame
         stride = stride_for(style.info.arch)
+        meshes.append([network_mesh(engine.run, small, scale=args.live_scale, stride=stride) for small in smalls.values()])
+        # the clips as the window runs a stream (grid anchoring on), and frame by frame
         if args.live_scale is None:
             anchored = stylize_clips(engine.run, clips, anchor_stride=stride)
         else:
@@ -239,6 +251,9 @@ def quality(
                 "flicker": float(np.mean(list(by_shift.values()))),
                 "flicker_by_shift": by_shift,
             }
+        # the peer's picture of a 384 px photo is at its own resolution (stride 4)
+        for who, figures in (("stylecam", meshes[k]), ("peer", [mesh_figures(peer_out[name], stride=4) for name in smalls])):
+            row[who].update({key: float(np.mean([f[key] for f in figures])) for key in ("lattice", "periodic")})  # type: ignore[union-attr]
         plain = pan_flicker(ours_clips[k][1])
         row["stylecam"].update(flicker_unanchored=float(np.mean(list(plain.values()))), flicker_by_shift_unanchored=plain)  # type: ignore[union-attr]
         if res.timing:
@@ -262,10 +277,30 @@ def as_live_view(
     (area) to (h, w): the stroke size and softness a user sees.
     """
     h, w = image.shape[:2]
-    k = max(SPEED_SIZE) / max(h, w)
-    frame = cv2.resize(image, (round(w * k), round(h * k)), interpolation=cv2.INTER_CUBIC)
-    _, out = apply_options(frame, run, FrameOptions(scale=scale), anchor=anchor)
+    _, out = apply_options(_camera_frame(image), run, FrameOptions(scale=scale), anchor=anchor)
     return cv2.resize(out, (w, h), interpolation=cv2.INTER_AREA)
+
+
+def _camera_frame(image: np.ndarray) -> np.ndarray:
+    """``image`` enlarged (cubic) to :data:`SPEED_SIZE`'s long side: the frame of a 640 px camera."""
+    h, w = image.shape[:2]
+    k = max(SPEED_SIZE) / max(h, w)
+    return cv2.resize(image, (round(w * k), round(h * k)), interpolation=cv2.INTER_CUBIC)
+
+
+def network_mesh(run: Callable[[np.ndarray], np.ndarray], image: np.ndarray, *, scale: float | None, stride: int) -> dict[str, float]:
+    """:func:`mesh_figures` of ``run``'s own picture of ``image``, before any resize.
+
+    scale None: ``image`` as it is (the network straight); else the frame the live view gives the
+    network for a 640 px camera at processing ``scale``.
+    """
+    frame = image if scale is None else shrink(_camera_frame(image), scale)
+    return mesh_figures(run(frame), stride=stride)
+
+
+def mesh_figures(picture: np.ndarray, *, stride: int) -> dict[str, float]:
+    """A network's own picture -> {"lattice": levels locked to its grid, "periodic": share of fine detail in a repeating pattern}."""
+    return {"lattice": lattice_level(picture, period=stride), "periodic": periodic_share(picture)}
 
 
 def _speed_frame() -> np.ndarray:

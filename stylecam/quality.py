@@ -6,6 +6,9 @@
 - :func:`style_distance`: sum over relu1_2, relu2_2, relu3_3, relu4_3 of the MSE between the Gram
   matrices (normalised by C*H*W, :func:`stylecam.perceptual.losses.gram_matrix`) of an image and a
   style image. Lower = closer in style. Sizes may differ (Grams do not depend on them).
+- :func:`lattice_level`: how strongly a picture wears a pattern locked to the network's pixel grid
+  (the mesh a grid-painting network makes instead of strokes; 0 for none), in levels;
+  :func:`periodic_share`: the share of its fine detail that is any repeating pattern (0-1).
 - :func:`content_distance`: MSE between the relu3_3 features of an image and its content (same
   size required). Lower = more of the content kept.
 
@@ -26,7 +29,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from stylecam.perceptual.losses import gram_matrix
+from stylecam.perceptual.losses import gram_matrix, lattice_loss
 
 STYLE_LAYERS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
 CONTENT_LAYER = "relu3_3"
@@ -131,3 +134,46 @@ def content_distance(vgg: torch.nn.Module, image: np.ndarray, content: np.ndarra
     if image.shape != content.shape:
         raise ValueError(f"content_distance needs images of one size, got {image.shape} and {content.shape}")
     return feature_distance(vgg_stats(vgg, image, layers=(), content_layer=layer), vgg_stats(vgg, content, layers=(), content_layer=layer))
+
+
+def lattice_level(image: np.ndarray, *, period: int = 4) -> float:
+    """The grid-locked pattern of ``image`` ((H, W, 3) uint8, any channel order) in levels (0-255):
+    :func:`stylecam.perceptual.losses.lattice_loss` with the grid at the image's top-left corner.
+
+    ``period``: the network's stride in pixels of the picture (``stylecam.anchor.stride_for``;
+    measure a picture the network painted, before any resize). A photo scores about 1.
+    """
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3:
+        raise ValueError(f"expected an (H, W, C) uint8 picture, got {getattr(image, 'shape', None)} {getattr(image, 'dtype', type(image).__name__)}")
+    return float(lattice_loss(torch.from_numpy(image).permute(2, 0, 1)[None].float(), period=period))
+
+
+PERIODIC_MIN_FREQUENCY = 0.1
+"""Cycles per pixel above which :func:`periodic_share` looks (fine detail: periods under 10 px)."""
+
+
+def periodic_share(image: np.ndarray, *, peak: float = 4.0) -> float:
+    """Share of ``image``'s fine detail that is a periodic pattern (a mesh, locked to a grid or drifting), 0-1.
+
+    image: (H, W, 3) uint8, any channel order. The power spectrum of its grey (Hann-windowed) is
+    compared, at every frequency above :data:`PERIODIC_MIN_FREQUENCY`, with the median of its 5x5
+    spectral neighbourhood: the power more than ``peak`` times above it is a sharp line, which a
+    repeating pattern makes and brush strokes or photographed texture do not. Returns that excess
+    power over all the power at those frequencies. The shared photos score 0.01-0.025, broadband noise
+    about 0.035 (chance peaks); the live
+    styles that paint a mesh over the picture 0.06-0.19 (docs/STYLES.md).
+    """
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3:
+        raise ValueError(f"expected an (H, W, C) uint8 picture, got {getattr(image, 'shape', None)} {getattr(image, 'dtype', type(image).__name__)}")
+    grey = image.astype(np.float32).mean(axis=2)
+    h, w = grey.shape
+    grey = (grey - grey.mean()) * np.outer(np.hanning(h), np.hanning(w)).astype(np.float32)
+    power = np.fft.fftshift(np.abs(np.fft.fft2(grey)) ** 2).astype(np.float32)
+    background = np.exp(cv2.medianBlur(np.log(power + 1e-3).astype(np.float32), 5))
+    fy = (np.arange(h) - h // 2)[:, None] / h
+    fx = (np.arange(w) - w // 2)[None, :] / w
+    fine = np.hypot(fy, fx) > PERIODIC_MIN_FREQUENCY
+    total = float(power[fine].sum())
+    if total <= 0:
+        return 0.0
+    return float(np.clip(power - peak * background, 0, None)[fine].sum() / total)

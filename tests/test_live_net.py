@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from stylecam.nets import build_net, count_flops
-from stylecam.nets.live import CondInstanceNorm, LiveNet, style_parameter_names, upgrade_layout
+from stylecam.nets.live import OUTPUT_GAIN, CondInstanceNorm, LiveNet, style_parameter_names, upgrade_layout
 from stylecam.styles import StyleInfo, export_style, read_style_file
 from stylecam.styles.graph import FrameStylizer
 
@@ -97,7 +97,7 @@ def test_flops_and_parameters_match_the_readme() -> None:
     assert sum(p.numel() for p in LiveNet(6).parameters()) == params + 5 * norms
 
 
-@pytest.mark.parametrize("layout", [2, 5])
+@pytest.mark.parametrize("layout", [2, 5, 6])
 def test_onnx_export_keeps_the_contract_on_odd_sizes(tmp_path, layout: int) -> None:
     multi = upgrade_layout(trained_looking(2, seed=3), layout)  # layout 2: the net as it is
     net = multi.single_style(1)
@@ -169,8 +169,13 @@ def test_layouts_share_parameters_and_unknown_layouts_are_refused() -> None:
     assert LiveNet(2).layout == 2 and three.single_style(1).layout == 3 and one.single_style(0).layout == 1
     assert {k: v.shape for k, v in LiveNet(2, layout=4).state_dict().items()} == shapes[1]  # 4: layout 2's weights
     assert {k: v.shape for k, v in LiveNet(2, layout=5).state_dict().items()} == shapes[1]  # 5: layout 2's weights
+    six = {k: v.shape for k, v in LiveNet(2, layout=6).state_dict().items()}
+    assert {k for k in shapes[1] if shapes[1][k] != six[k]} == {"out.conv2d.weight", "out.conv2d.bias"}
+    assert six["out.conv2d.weight"][0] == 48  # a 4x4 cell per colour
     with pytest.raises(ValueError, match="layout"):
-        LiveNet(1, layout=6)
+        LiveNet(1, layout=7)
+    with pytest.raises(ValueError, match="upgrade"):
+        upgrade_layout(LiveNet(1, layout=6), 5)
     with pytest.raises(ValueError, match="upgrade"):
         upgrade_layout(three, 2)
     with pytest.raises(ValueError, match="upgrade"):
@@ -268,3 +273,26 @@ def test_layout_5_blurs_away_the_mesh_of_layout_2s_four_sub_grids() -> None:
     frame = torch.from_numpy(synthetic_frame(64, 96, seed=4).transpose(2, 0, 1).copy()).float()[None]
     with torch.no_grad():
         assert (two(frame) - five(frame)).abs().mean() > 0.1
+
+
+def test_layout_6_paints_at_the_frames_resolution_and_its_upgrade_keeps_each_2x2_cell() -> None:
+    """Layout 6's 4x4 sub-pixel tail gives every frame pixel its own value; upgraded from layout 5 it
+    starts as layout 5's half-resolution picture enlarged by nearest neighbour (before the bilinear
+    enlargement that layout 5 ends with)."""
+    torch.manual_seed(6)
+    five = with_random_rows(LiveNet(1, layout=5), weight=(0.5, 2.0), bias_std=0.5).eval()
+    six = upgrade_layout(five, 6).eval()
+    x = torch.rand(1, 3, 64, 96) * 255
+    with torch.no_grad():
+        feats = {}
+        five.out.register_forward_hook(lambda m, i, o: feats.__setitem__("five", o))
+        y5, y6 = five(x), six(x)
+    half = 127.5 + OUTPUT_GAIN * torch.nn.functional.pixel_shuffle(feats["five"], 2)[:, :, :32, :48]
+    assert y6.shape == y5.shape == x.shape
+    assert torch.allclose(y6, half.repeat_interleave(2, dim=2).repeat_interleave(2, dim=3), atol=1e-3)
+    # trained apart, the 16 filters of a cell paint detail at one frame pixel that layout 5 cannot
+    with torch.no_grad():
+        six.out.conv2d.weight.add_(torch.randn_like(six.out.conv2d.weight) * 0.05)
+        y6 = six(x)
+    finest = lambda y: (y[..., :, 1:] - y[..., :, :-1])[..., :, ::2].abs().mean().item()  # noqa: E731
+    assert finest(y6) > 2 * finest(y5)

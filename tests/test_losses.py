@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from stylecam.perceptual.losses import gram_matrix
@@ -66,3 +67,44 @@ def test_the_content_loss_of_channels_last_features_equals_the_plain_one_with_th
     # a channels-last target with plain features (the training path passes targets per call) still works
     mixed = ContentLoss("relu2_2")({"relu2_2": f}, target={"relu2_2": target.contiguous(memory_format=torch.channels_last)})
     assert torch.allclose(mixed, torch.nn.functional.mse_loss(f, target))
+
+
+def _lattice_picture(amplitude: float, *, seed: int = 0, size: tuple[int, int] = (96, 128)) -> torch.Tensor:
+    """A mid-grey (1, 3, H, W) picture plus one fixed 4x4 pattern repeated over it (RMS ``amplitude``)."""
+    g = torch.Generator().manual_seed(seed)
+    cell = torch.randn(3, 4, 4, generator=g)
+    cell = (cell - cell.mean(dim=(1, 2), keepdim=True)) / (cell - cell.mean(dim=(1, 2), keepdim=True)).pow(2).mean().sqrt()
+    h, w = size
+    return 128.0 + amplitude * cell.repeat(1, h // 4, w // 4)[None]
+
+
+def test_the_lattice_loss_measures_a_pattern_locked_to_the_grid_and_not_strokes_or_ramps() -> None:
+    from stylecam.perceptual.losses import lattice_loss
+
+    lattice = _lattice_picture(8.0)
+    assert lattice_loss(lattice, period=4).item() == pytest.approx(8.0, rel=0.1)
+    # the same pattern shifted by a fraction of the period is still locked to the grid
+    assert lattice_loss(torch.roll(lattice, 1, dims=3), period=4).item() == pytest.approx(8.0, rel=0.1)
+    # texture of the same energy at random phases, and a smooth ramp, are not a lattice
+    g = torch.Generator().manual_seed(1)
+    noise = 128.0 + 8.0 * torch.randn(1, 3, 96, 128, generator=g)
+    ramp = torch.linspace(0, 255, 128).expand(1, 3, 96, 128)
+    assert lattice_loss(noise, period=4).item() < 1.5
+    assert lattice_loss(ramp, period=4).item() < 0.1
+    # a pattern of another period (here 8 px, twice the grid's) is not locked to a 3 px grid
+    assert lattice_loss(_lattice_picture(8.0), period=3).item() < 2.0
+
+
+def test_the_lattice_loss_has_a_gradient_that_removes_the_lattice() -> None:
+    from stylecam.perceptual.losses import lattice_loss
+
+    y = _lattice_picture(8.0).requires_grad_(True)
+    optimizer = torch.optim.Adam([y], lr=1.0)
+    first = None
+    for _ in range(30):
+        loss = lattice_loss(y, period=4)
+        first = loss.item() if first is None else first
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    assert lattice_loss(y, period=4).item() < 0.2 * first

@@ -15,7 +15,9 @@ from stylecam.quality import (
     flicker,
     flicker_of_outputs,
     gram_distance,
+    lattice_level,
     panning_clip,
+    periodic_share,
     style_distance,
     vgg_stats,
 )
@@ -113,3 +115,35 @@ def test_precomputed_stats_give_the_same_distances(tiny_vgg: VGGFeatures) -> Non
         feature_distance(s_out, s_painting)  # sizes differ
     with pytest.raises(ValueError):
         feature_distance(vgg_stats(tiny_vgg, photo, content_layer=None), s_out)
+
+
+def _textured(seed: int = 0) -> np.ndarray:
+    """A (240, 320, 3) uint8 picture with broadband texture (blurred noise over a smooth ramp): strokes, not a mesh."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    noise = cv2.GaussianBlur(rng.normal(0, 40, (240, 320, 3)).astype(np.float32), (0, 0), 1.0)
+    ramp = np.linspace(60, 190, 320, dtype=np.float32)[None, :, None]
+    return np.clip(ramp + noise, 0, 255).astype(np.uint8)
+
+
+def _with_mesh(image: np.ndarray, *, drift: float) -> np.ndarray:
+    """``image`` plus a 4 px mesh (amplitude 12 levels) whose phase drifts ``drift`` cycles per pixel across the picture."""
+    yy, xx = np.mgrid[0 : image.shape[0], 0 : image.shape[1]]
+    mesh = 12.0 * np.cos(2 * np.pi * (yy / 4.0 + drift * xx)) + 12.0 * np.cos(2 * np.pi * (xx / 4.0 + drift * yy))
+    return np.clip(image.astype(np.float32) + mesh[..., None], 0, 255).astype(np.uint8)
+
+
+def test_the_mesh_measures_tell_a_mesh_from_texture_and_periodic_share_also_sees_a_drifting_one() -> None:
+    clean = _textured()
+    locked, drifting = _with_mesh(clean, drift=0.0), _with_mesh(clean, drift=0.065)
+    assert lattice_level(clean) < 2.0 and lattice_level(locked) > 8.0
+    assert periodic_share(clean) < 0.06 and periodic_share(locked) > 0.5
+    # a mesh whose phase drifts (what a network learned when only the grid-locked part was penalised)
+    # escapes the lattice level in part, not the periodic share
+    assert lattice_level(drifting) < 0.5 * lattice_level(locked)
+    assert periodic_share(drifting) > 0.5
+    with pytest.raises(ValueError, match="uint8"):
+        periodic_share(clean.astype(np.float32))
+    with pytest.raises(ValueError, match="uint8"):
+        lattice_level(clean[..., 0])

@@ -97,7 +97,10 @@ def test_config_json_round_trip_and_presets() -> None:
 
 @pytest.mark.parametrize(
     "changes, word",
-    [({"arch": "huge"}, "--arch"), ({"size": 8}, "--size"), ({"lr": 0.0}, "--lr"), ({"tv_weight": -1.0}, "--tv-weight")],
+    [
+        ({"arch": "huge"}, "--arch"), ({"size": 8}, "--size"), ({"lr": 0.0}, "--lr"), ({"tv_weight": -1.0}, "--tv-weight"),
+        ({"style_detail": 0}, "--style-detail"), ({"lattice_weight": -1.0}, "--lattice-weight"),
+    ],  # fmt: skip
 )
 def test_config_rejects_bad_values_in_one_line(changes: dict[str, object], word: str) -> None:
     from stylecam.errors import StylecamError
@@ -105,6 +108,30 @@ def test_config_rejects_bad_values_in_one_line(changes: dict[str, object], word:
     with pytest.raises(StylecamError, match=word) as info:
         preset("quick", **changes)
     assert "\n" not in str(info.value)
+
+
+def test_the_style_target_keeps_strokes_and_drops_detail_finer_than_the_network_paints() -> None:
+    from stylecam.training.train import style_target_image
+
+    yy, xx = np.mgrid[0:256, 0:384]
+    fine = ((xx + yy) % 2) * 80.0  # a 1 px checkerboard: detail the live net's half-resolution picture cannot show
+    coarse = ((xx // 16) % 2) * 80.0  # 32 px stripes: strokes it can
+    painting = np.clip(88 + fine[..., None] + coarse[..., None], 0, 255).astype(np.uint8).repeat(3, axis=2)
+
+    def energy(img: np.ndarray, pattern: np.ndarray) -> float:
+        g = img[..., 0].astype(np.float64)
+        p = pattern - pattern.mean()
+        return abs(float(((g - g.mean()) * p).mean())) / float((p * p).mean()) ** 0.5
+
+    full = style_target_image(painting, long_side=384, detail=1)
+    assert full.shape == painting.shape and np.array_equal(full, painting)
+    limited = style_target_image(painting, long_side=384, detail=2)
+    assert limited.shape == painting.shape and limited.dtype == np.uint8
+    assert energy(limited, fine) < 0.05 * energy(full, fine)
+    assert energy(limited, coarse) > 0.8 * energy(full, coarse)
+    # the size comes first: a 768 px painting at 384 px is the same target
+    big = cv2.resize(painting, (768, 512), interpolation=cv2.INTER_NEAREST)
+    assert style_target_image(big, long_side=384, detail=2).shape == painting.shape
 
 
 def test_loss_falls_with_tiny_vgg(tmp_path: Path, photos: Path, style_image: Path) -> None:
@@ -116,7 +143,7 @@ def test_loss_falls_with_tiny_vgg(tmp_path: Path, photos: Path, style_image: Pat
     last = np.mean([l["total"] for l in rec.losses[-5:]])
     assert last < 0.7 * first, (first, last)
     assert np.mean([l["style"] for l in rec.losses[-5:]]) < np.mean([l["style"] for l in rec.losses[:5]])
-    assert all(set(l) == {"content", "style", "tv", "stability", "total"} for l in rec.losses)
+    assert all(set(l) == {"content", "style", "tv", "stability", "lattice", "total"} for l in rec.losses)
     # Previews of the fixed photo, and the style files with their metadata.
     assert [Path(p).name for p in rec.previews] == ["preview_000015.jpg", "preview_000030.jpg"]
     assert all(cv2.imread(p) is not None for p in rec.previews)

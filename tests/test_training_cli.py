@@ -92,7 +92,7 @@ def test_json_progress_ends_with_done(
     assert kinds == ["progress", "progress", "preview", "done"]
     p = events[1]
     assert p["step"] == 2 and p["total"] == 2 and isinstance(p["it_s"], float) and isinstance(p["eta_s"], float)
-    assert set(p["losses"]) == {"content", "style", "tv", "stability", "total"}
+    assert set(p["losses"]) == {"content", "style", "tv", "stability", "lattice", "total"}
     assert Path(events[2]["path"]).is_file()
     assert sorted(Path(f).name for f in events[3]["files"]) == ["cli_style.fp16.onnx", "cli_style.onnx"]
     assert all(Path(f).parent == out for f in events[3]["files"])

@@ -285,7 +285,7 @@ def test_a_checkpoint_of_the_previous_layout_exports_in_its_layout_and_refuses_t
         train(cfg.replace(iters=2), out_dir=tmp_path / "out", work_dir=work, resume=True, perceptual=tiny_vgg_features(), export=False)
 
 
-@pytest.mark.parametrize("layout", [2, 3, 4, 5])
+@pytest.mark.parametrize("layout", [2, 3, 4, 5, 6])
 def test_a_live_style_file_is_a_base_with_its_own_weights_and_layout(tmp_path: Path, layout: int) -> None:
     """`stylecam train --base STYLE.onnx` continues training a style: its weights and layout come back exactly."""
     from stylecam.nets.live import LiveNet
@@ -315,3 +315,20 @@ def test_a_style_file_that_is_not_a_live_network_is_refused_as_a_base(tmp_path: 
     with pytest.raises(StylecamError) as exc:
         load_base(broken)
     assert "\n" not in str(exc.value)
+
+
+def test_the_lattice_term_is_trained_and_reported_only_when_weighted(tmp_path: Path, photos: Path, paintings: list[Path]) -> None:
+    losses = {}
+    for weight in (0.0, 3.0):
+        rec = Recorder()
+        cfg = live_config(paintings[0], photos, iters=2, batch=2, size=48, stability_weight=0.0, style_weight=1.0, lattice_weight=weight)
+        train(cfg, out_dir=tmp_path / str(weight), perceptual=tiny_vgg_features(), reporter=rec, export=False)
+        losses[weight] = rec.losses
+    assert all(step["lattice"] == 0.0 for step in losses[0.0])
+    # a fresh live net paints on its grid, so the weighted term is positive and part of the total
+    assert all(step["lattice"] > 0.0 for step in losses[3.0])
+    first = losses[3.0][0]
+    assert first["lattice"] > 0.01 * first["total"]
+    assert first["total"] == pytest.approx(sum(first[k] for k in ("content", "style", "tv", "stability", "lattice")), rel=1e-4)
+    with pytest.raises(StylecamError, match="lattice-weight"):
+        live_config(paintings[0], photos, lattice_weight=-1.0)

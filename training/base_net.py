@@ -139,7 +139,7 @@ def base_from_style_file(path: str | os.PathLike[str]) -> BaseNet:
     engine = load_engine(Style(info=info, path=path, fp16_path=None, location="file"), provider="cpu")
     frame = np.random.default_rng(0).integers(0, 256, (72, 88, 3), dtype=np.uint8)
     want = engine.run(frame).astype(np.float32)
-    for layout in (3,) if tail == 3 else (2, 5, 4, 1):
+    for layout in (3,) if tail == 3 else (6,) if tail == 48 else (2, 5, 4, 1):
         net = LiveNet(1, width=width, blocks=blocks, layout=layout)
         state = net.state_dict()
         names = [name for name, module in net.named_modules() if isinstance(module, CondInstanceNorm)]
@@ -171,8 +171,9 @@ def base_from_checkpoint(path: str | os.PathLike[str]) -> BaseNet:
     images = [config.style, *config.styles]
     if config.arch != "live":
         raise StylecamError(f"{path} is a checkpoint of a {config.arch} network, not of a live base")
-    # The tail's shape tells layout 3 from the sub-pixel layouts; of those, the asked layout says 4 or 5.
-    layout = 3 if ckpt.net_state["out.conv2d.weight"].shape[0] == 3 else config.layout if config.layout in (4, 5) else 2
+    # The tail's shape tells layouts 3 and 6 from the 2x2 sub-pixel layouts; of those, the asked layout says 4 or 5.
+    tail = ckpt.net_state["out.conv2d.weight"].shape[0]
+    layout = {3: 3, 48: 6}.get(tail, config.layout if config.layout in (4, 5) else 2)
     net = LiveNet(len(images), layout=layout)
     net.load_state_dict(ckpt.net_state)
     return BaseNet(net=net, styles=[Path(p).stem for p in images], train_config={**config.to_dict(), "steps_done": ckpt.step})

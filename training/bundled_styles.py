@@ -212,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="a style's gamma/beta from a --tune norms fine-tune of the base (its checkpoint) instead of the base's")
     e.add_argument("--finetuned", nargs="+", default=[], metavar="NAME=STYLE.onnx",
                    help="ship a style's own every-weight fine-tune of the base (stylecam train --preset cpu) instead of its row")
-    e.add_argument("--layout", type=int, default=0, choices=(0, 2, 3, 4, 5),
+    e.add_argument("--layout", type=int, default=0, choices=(0, 2, 3, 4, 5, 6),
                    help="upgrade the base and the fine-tunes to this live layout (default 0: keep theirs)")
     e.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "trained_styles")
     e.add_argument("--assets", type=Path, default=Path(__file__).resolve().parent.parent / "stylecam" / "assets",

@@ -60,7 +60,11 @@ class TrainConfig:
     stability_weight: float = 0.3
     stability_shift: int = 4
     stability_noise: float = 2.0
+    lattice_weight: float = 0.0
+    """Weight of the lattice term (``stylecam.perceptual.losses.lattice_loss``, in levels): against a mesh fixed to the net's pixel grid."""
     style_size: int = 512
+    style_detail: int = 1
+    """Finest detail of the painting the style loss asks for, in pixels: 1 = all of it; 2 = what a network painting at half resolution (``live``) can give (``training.train.style_target_image``)."""
     content_layer: str = "relu2_2"
     style_layers: tuple[str, ...] = ("relu1_2", "relu2_2", "relu3_3")
     styles: tuple[str, ...] = ()
@@ -91,20 +95,20 @@ class TrainConfig:
             raise StylecamError(f"unknown --arch {self.arch!r}; expected one of {', '.join(ARCH_CHOICES)}")
         if self.device not in DEVICE_CHOICES:
             raise StylecamError(f"unknown --device {self.device!r}; expected one of {', '.join(DEVICE_CHOICES)}")
-        for name in ("size", "iters", "batch", "style_size", "checkpoint_every", "preview_every", "log_every"):
+        for name in ("size", "iters", "batch", "style_size", "style_detail", "checkpoint_every", "preview_every", "log_every"):
             if getattr(self, name) < 1:
                 raise StylecamError(f"--{name.replace('_', '-')} must be at least 1 (got {getattr(self, name)})")
         if self.size < 32:
             raise StylecamError(f"--size must be at least 32 px (got {self.size})")
         if self.lr <= 0:
             raise StylecamError(f"--lr must be positive (got {self.lr})")
-        for name in ("content_weight", "style_weight", "tv_weight", "stability_weight", "stability_noise"):
+        for name in ("content_weight", "style_weight", "tv_weight", "stability_weight", "stability_noise", "lattice_weight"):
             if getattr(self, name) < 0:
                 raise StylecamError(f"--{name.replace('_', '-')} must not be negative (got {getattr(self, name)})")
         if not self.style_layers or not all(self.style_layers):
             raise StylecamError("--style-layers needs at least one VGG16 layer name, e.g. relu1_2,relu2_2,relu3_3")
-        if self.layout not in (0, 1, 2, 3, 4, 5):  # stylecam.nets.live.LAYOUTS, without importing torch here
-            raise StylecamError(f"unknown --layout {self.layout!r}; expected 1, 2, 3, 4 or 5")
+        if self.layout not in (0, 1, 2, 3, 4, 5, 6):  # stylecam.nets.live.LAYOUTS, without importing torch here
+            raise StylecamError(f"unknown --layout {self.layout!r}; expected 1, 2, 3, 4, 5 or 6")
         if self.layout and self.arch != "live":
             raise StylecamError("--layout is a setting of the live network: it needs --arch live")
         if self.tune not in TUNE_CHOICES:
@@ -161,7 +165,7 @@ class TrainConfig:
 # Settings that must match between a checkpoint and the run that resumes it (iters may grow).
 RESUME_KEYS = (
     "arch", "size", "batch", "lr", "lr_schedule", "content_weight", "style_weight", "tv_weight", "stability_weight",
-    "stability_shift", "stability_noise", "style_size", "content_layer", "style_layers", "seed", "min_image_side",
+    "stability_shift", "stability_noise", "lattice_weight", "style_size", "style_detail", "content_layer", "style_layers", "seed", "min_image_side",
     "styles", "base", "tune", "layout",
 )  # fmt: skip
 

@@ -1,7 +1,7 @@
 """Progress reporting: a tqdm bar for people, JSON lines for the desktop app.
 
 JSON events (one object per line on stdout, flushed):
-``{"event": "progress", "step", "total", "losses": {content, style, tv, stability, total}, "it_s", "eta_s"}``,
+``{"event": "progress", "step", "total", "losses": {content, style, tv, stability, lattice, total}, "it_s", "eta_s"}``,
 ``{"event": "preview", "path"}``, ``{"event": "warning", "message"}``, ``{"event": "done", "files": [...]}``.
 """
 

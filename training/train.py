@@ -4,7 +4,8 @@
 2. Build the perceptual net (VGG16 up to the deepest loss layer), the style targets (once), the
    style network (seeded) and Adam; on ``resume`` restore all of it from the checkpoint.
 3. For each step: a batch of random crops -> ``y = net(x)`` -> content loss (VGG of ``x`` under
-   no_grad), style Gram loss, total variation, temporal stability -> backward -> Adam.
+   no_grad), style Gram loss, total variation, temporal stability, lattice (a pattern locked to
+   the net's pixel grid) -> backward -> Adam.
    Losses are summed on the device and read back only every ``log_every`` steps (no host syncs).
 4. Every ``checkpoint_every`` steps, on Ctrl-C and at the end: an atomic checkpoint.
    Every ``preview_every`` steps: a stylized fixed photo in the work dir.
@@ -35,13 +36,14 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from stylecam.accel import autocast_dtype
+from stylecam.anchor import stride_for
 from stylecam.errors import StylecamError
 from stylecam.heap import retained_heap
 from stylecam.imageio import read_image, write_image
 from stylecam.nets import build_net
 from stylecam.paths import user_styles_dir
 from stylecam.perceptual import VGGFeatures, load_vgg16_weights, make_vgg16_features
-from stylecam.perceptual.losses import ContentLoss, StyleLoss, total_variation
+from stylecam.perceptual.losses import ContentLoss, StyleLoss, lattice_loss, total_variation
 from stylecam.styles import StyleInfo, check_style_name, export_style
 from stylecam.nets.live import LiveNet
 from stylecam.training.base_net import extend_base, freeze_all_but_norms, load_base, save_base, start_from_base
@@ -126,6 +128,23 @@ def _scaled(image_bgr: np.ndarray, long_side: int) -> np.ndarray:
     s = long_side / max(h, w)
     interp = cv2.INTER_AREA if s < 1 else cv2.INTER_CUBIC
     return cv2.resize(image_bgr, (max(32, round(w * s)), max(32, round(h * s))), interpolation=interp)
+
+
+def style_target_image(image_bgr: np.ndarray, *, long_side: int, detail: int) -> np.ndarray:
+    """The painting as the style loss sees it: (h, w, 3) uint8 BGR -> ``long_side`` px on its long side.
+
+    ``detail`` > 1: its finest detail limited to ``detail`` pixels (reduced that many times, area,
+    and enlarged back, bilinear), the finest a network that paints at 1/``detail`` of the frame can
+    give (the ``live`` network paints at 1/2). Left at full detail, the Gram targets of the first
+    VGG layers ask for texture finer than the network's own pixels, and it fakes it with a mesh
+    locked to its sub-pixel grid.
+    """
+    scaled = _scaled(image_bgr, long_side)
+    if detail <= 1:
+        return scaled
+    h, w = scaled.shape[:2]
+    low = cv2.resize(scaled, (max(1, round(w / detail)), max(1, round(h / detail))), interpolation=cv2.INTER_AREA)
+    return cv2.resize(low, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def build_perceptual(
@@ -286,7 +305,10 @@ def _run(
     content_loss = ContentLoss(config.content_layer, config.content_weight * c_scale)
     style_loss = StyleLoss(config.style_layers, config.style_weight * s_scale)
     with torch.no_grad():
-        style_feats = [loss_vgg(to_tensor(_scaled(img, config.style_size)).unsqueeze(0).to(device)) for img in style_images]
+        style_feats = [
+            loss_vgg(to_tensor(style_target_image(img, long_side=config.style_size, detail=config.style_detail)).unsqueeze(0).to(device))
+            for img in style_images
+        ]
     if n_styles > 1:
         style_loss.set_style_bank(style_feats)
     else:
@@ -349,7 +371,8 @@ def _run(
     if dinfo.is_main:
         preview_t = to_tensor(preview_photo(photos, size=config.size * 2, min_side=config.min_image_side)).unsqueeze(0).to(device)
 
-    names = ("content", "style", "tv", "stability", "total")
+    names = ("content", "style", "tv", "stability", "lattice", "total")
+    period = stride_for(config.arch)
     sums = torch.zeros(len(names), device=device)
     count = 0
     last_losses: dict[str, float] = {}
@@ -397,12 +420,16 @@ def _run(
                         )
                     else:
                         lst = torch.zeros((), device=device)
-                    total = lc + ls + ltv + lst
+                    if config.lattice_weight > 0:
+                        llat = config.lattice_weight * lattice_loss(y, period=period)
+                    else:
+                        llat = torch.zeros((), device=device)
+                    total = lc + ls + ltv + lst + llat
                 optimizer.zero_grad(set_to_none=True)
                 total.backward()
                 optimizer.step()
                 step += 1
-                sums += torch.stack([lc.detach(), ls.detach(), ltv.detach(), lst.detach(), total.detach()]).float()
+                sums += torch.stack([lc.detach(), ls.detach(), ltv.detach(), lst.detach(), llat.detach(), total.detach()]).float()
                 count += 1
 
                 if step % config.log_every == 0 or step == config.iters:

@@ -27,7 +27,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                    help="more paintings trained into the same live network (a multi-style base network)")
     p.add_argument("--base", default=None, metavar="FILE",
                    help="live base network to start from: 'bundled' (the quick and cpu presets' default) or a .safetensors file; '' for none")
-    p.add_argument("--layout", type=int, default=None, choices=(1, 2, 3, 4, 5),
+    p.add_argument("--layout", type=int, default=None, choices=(1, 2, 3, 4, 5, 6),
                    help="live network layout (default: the base's; 5 = no 8 px diagonal mesh, see docs/STYLES.md)")
     p.add_argument("--tune", default=None, choices=("all", "norms"), help="train every weight, or only the style's gamma/beta (needs --base)")
     p.add_argument("--bf16", default=None, choices=("auto", "on", "off"),
@@ -47,7 +47,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                    help="VGG16 layers of the style loss, comma-separated (the live presets: relu1_2,relu2_2,relu3_3)")
     p.add_argument("--tv-weight", type=float)
     p.add_argument("--stability-weight", type=float, help="temporal stability (anti-flicker) weight; 0 turns it off")
+    p.add_argument("--lattice-weight", type=float, help="weight against a mesh locked to the network's pixel grid (levels); 0 turns it off")
     p.add_argument("--style-size", type=int, help="long side of the style image in px")
+    p.add_argument("--style-detail", type=int, help="finest detail of the painting the style loss asks for, in px (the live presets: 2)")
     p.add_argument("--device", default=None, help="auto, cuda or cpu (default auto)")
     p.add_argument("--out", default=None, metavar="DIR", help="where the style files go (default: your styles folder)")
     p.add_argument("--work-dir", default=None, metavar="DIR", help="checkpoints and previews (default OUT/.train/NAME)")
@@ -92,7 +94,9 @@ def main(args: argparse.Namespace) -> int:
         style_layers=tuple(x.strip() for x in args.style_layers.split(",")) if args.style_layers is not None else None,
         tv_weight=args.tv_weight,
         stability_weight=args.stability_weight,
+        lattice_weight=args.lattice_weight,
         style_size=args.style_size,
+        style_detail=args.style_detail,
         device=args.device,
         seed=args.seed,
         checkpoint_every=args.checkpoint_every,

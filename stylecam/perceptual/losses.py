@@ -154,3 +154,34 @@ def total_variation(images: torch.Tensor) -> torch.Tensor:
     dh = (images[:, :, 1:, :] - images[:, :, :-1, :]).abs().mean()
     dw = (images[:, :, :, 1:] - images[:, :, :, :-1]).abs().mean()
     return dh + dw
+
+
+LATTICE_NEIGHBOURHOOD = 8
+"""Cells per side of the window :func:`lattice_loss` averages over (8 cells of a 4 px stride: 32 px)."""
+
+
+def lattice_loss(images: torch.Tensor, *, period: int, neighbourhood: int = LATTICE_NEIGHBOURHOOD) -> torch.Tensor:
+    """How strongly (N, C, H, W) images (levels, 0-255) wear a pattern locked to a ``period`` px grid.
+
+    A style network that paints on a grid (the ``live`` network's 2x2 sub-pixel cells at half the
+    frame's resolution: a 4 px period) can meet a Gram loss's hunger for fine texture with one
+    fixed pattern per cell, which reads as a mesh over the whole picture. Each ``period`` x
+    ``period`` cell minus its own mean is averaged over ``neighbourhood`` x ``neighbourhood``
+    neighbouring cells: brush strokes fall on the grid at every phase and cancel out, a lattice
+    does not. Returns the RMS of that average over the pictures, a float32 scalar >= 0 in levels: a
+    flat picture plus a fixed lattice of RMS amplitude A gives about A. H and W >= ``period``.
+    """
+    n, c, h, w = images.shape
+    hp, wp = h // period * period, w // period * period
+    if hp == 0 or wp == 0:
+        raise ValueError(f"a {h}x{w} picture is smaller than one {period} px cell")
+    x = images[:, :, :hp, :wp].float()
+    # high-passed first, so that smooth ramps (a sky, a cheek) do not read as a pattern
+    r = period // 2
+    x = x - F.avg_pool2d(F.pad(x, (r, r, r, r), mode="replicate"), kernel_size=2 * r + 1, stride=1)
+    cells = F.pixel_unshuffle(x, period)  # (N, C * period**2, H/p, W/p)
+    cells = cells.reshape(n, c, period * period, hp // period, wp // period)
+    pattern = (cells - cells.mean(dim=2, keepdim=True)).reshape(n, c * period * period, hp // period, wp // period)
+    k = max(1, min(neighbourhood, hp // period, wp // period))
+    local = F.avg_pool2d(pattern, kernel_size=k, stride=1)
+    return local.square().mean().add(1e-8).sqrt()
