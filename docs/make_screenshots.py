@@ -6,7 +6,7 @@
 Opens the real window on the demo clip with the installed styles (bundled + user); when none are
 installed it exports random-weight styles (thumbnails from ../shared/images/style) into a
 temporary styles folder (untrained networks give near-black frames, so strength is then set to
-50 %: re-run once real styles are installed). It selects style 1, grabs ``docs/screenshot_live.png``, then freezes a
+50 %: re-run once real styles are installed). It selects style 1 (``--style-number``), grabs ``docs/screenshot_live.png``, then (unless ``--live-only``) freezes a
 frame, runs DeepDream with the real VGG16 and grabs ``docs/screenshot_dream.png``. Settings,
 pictures and cache go to a temporary folder: your own are not touched.
 """
@@ -58,6 +58,8 @@ def main() -> int:
     ap.add_argument("--size", default="1400x860", help="window size WxH")
     ap.add_argument("--dream-size", type=int, default=512, help="DeepDream long side in px")
     ap.add_argument("--random-styles", action="store_true", help="use random-weight styles even if styles are installed")
+    ap.add_argument("--style-number", type=int, default=1, help="the style key to press for the live shot (default 1)")
+    ap.add_argument("--live-only", action="store_true", help="take the live shot only, not the DeepDream one")
     args = ap.parse_args()
     if args.vgg:
         os.environ["STYLECAM_VGG_WEIGHTS"] = str(Path(args.vgg).resolve())
@@ -89,7 +91,7 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     try:
         pump(app, 1.0)
-        window.pick_style_number(1)
+        window.pick_style_number(args.style_number)
         if random_styles:  # an untrained network outputs near-black: blend so the frame stays visible
             window.apply_settings(window.settings.with_strength_step(-5))
         t0 = time.monotonic()  # wait until the style is loaded and running (slow on a busy CPU)
@@ -98,6 +100,8 @@ def main() -> int:
         pump(app, 3.0)
         window.grab().save(str(out / "screenshot_live.png"))
         print(f"wrote {out / 'screenshot_live.png'}")
+        if args.live_only:
+            return 0
 
         window.take_snapshot()
         panel = window.snapshot

@@ -74,10 +74,16 @@ def shrink(frame: np.ndarray, scale: float) -> np.ndarray:
 
 
 def enlarge(frame: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Resize to (width, height) bilinearly; unchanged when already that size."""
+    """Resize to (width, height) bicubically; unchanged when already that size.
+
+    Bicubic, not bilinear: a live style paints detail down to single pixels of its processing
+    size, and a bilinear enlargement (0.25 ms at 480x360 -> 640x480 here; bicubic 0.33 ms) blurs
+    it away: measured on the bundled styles at 75 %, the style ratio falls from 10.7x to 8.1x
+    (docs/STYLES.md, "The mesh, measured and trained against").
+    """
     if frame.shape[1] == width and frame.shape[0] == height:
         return frame
-    return cv2.resize(frame, (width, height), interpolation=cv2.INTER_LINEAR)
+    return cv2.resize(frame, (width, height), interpolation=cv2.INTER_CUBIC)
 
 
 def preserve_colors(original: np.ndarray, stylized: np.ndarray) -> np.ndarray:
