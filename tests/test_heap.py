@@ -57,4 +57,7 @@ def test_exit_gives_the_memory_back_and_nesting_restores_only_at_the_last_exit()
         still_retained = _resident_bytes()
     released = _resident_bytes()
     assert still_retained - released > 2 * BLOCK
-    assert min(_faults_per_block(3)[1:]) > 2 * PAGES  # glibc's own behaviour is back
+    # glibc's own behaviour is back: every cycle faults large blocks in afresh (inside the retained
+    # heap a settled cycle faults none). How many depends on glibc's dynamic mmap threshold, which
+    # earlier frees in the same process raise: alone 7-10 blocks a cycle, once under the full suite 1.
+    assert min(_faults_per_block(3)[1:]) > PAGES // 2
