@@ -30,6 +30,7 @@ import torch
 from torch.nn import functional as F
 
 from stylecam.perceptual.losses import gram_matrix, lattice_loss
+from stylecam.processing import check_frame
 
 STYLE_LAYERS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
 CONTENT_LAYER = "relu3_3"
@@ -141,10 +142,9 @@ def lattice_level(image: np.ndarray, *, period: int = 4) -> float:
     :func:`stylecam.perceptual.losses.lattice_loss` with the grid at the image's top-left corner.
 
     ``period``: the network's stride in pixels of the picture (``stylecam.anchor.stride_for``;
-    measure a picture the network painted, before any resize). A photo scores about 1.
+    measure a picture the network painted, before any resize). The shared photos score 1.4-2.9.
     """
-    if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3:
-        raise ValueError(f"expected an (H, W, C) uint8 picture, got {getattr(image, 'shape', None)} {getattr(image, 'dtype', type(image).__name__)}")
+    check_frame(image)
     return float(lattice_loss(torch.from_numpy(image).permute(2, 0, 1)[None].float(), period=period))
 
 
@@ -159,12 +159,11 @@ def periodic_share(image: np.ndarray, *, peak: float = 4.0) -> float:
     compared, at every frequency above :data:`PERIODIC_MIN_FREQUENCY`, with the median of its 5x5
     spectral neighbourhood: the power more than ``peak`` times above it is a sharp line, which a
     repeating pattern makes and brush strokes or photographed texture do not. Returns that excess
-    power over all the power at those frequencies. The shared photos score 0.01-0.025, broadband noise
-    about 0.035 (chance peaks); the live
-    styles that paint a mesh over the picture 0.06-0.19 (docs/STYLES.md).
+    power over all the power at those frequencies. The shared photos score 0.01-0.025, broadband
+    noise about 0.035 (chance peaks), the live styles that paint a mesh over the picture 0.06-0.19
+    (docs/STYLES.md).
     """
-    if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3:
-        raise ValueError(f"expected an (H, W, C) uint8 picture, got {getattr(image, 'shape', None)} {getattr(image, 'dtype', type(image).__name__)}")
+    check_frame(image)
     grey = image.astype(np.float32).mean(axis=2)
     h, w = grey.shape
     grey = (grey - grey.mean()) * np.outer(np.hanning(h), np.hanning(w)).astype(np.float32)

@@ -24,7 +24,7 @@ from safetensors.torch import save as st_save
 import stylecam
 from stylecam.atomic import atomic_write_bytes
 from stylecam.errors import StylecamError
-from stylecam.nets.live import DEFAULT_LAYOUT, LAYOUTS, LiveNet, style_parameter_names, upgrade_layout
+from stylecam.nets.live import DEFAULT_LAYOUT, LAYOUTS, LiveNet, layout_of_tail, style_parameter_names, upgrade_layout
 from stylecam.training.checkpoint import safetensors_metadata
 
 FORMAT = "stylecam-live-base/1"
@@ -139,7 +139,8 @@ def base_from_style_file(path: str | os.PathLike[str]) -> BaseNet:
     engine = load_engine(Style(info=info, path=path, fp16_path=None, location="file"), provider="cpu")
     frame = np.random.default_rng(0).integers(0, 256, (72, 88, 3), dtype=np.uint8)
     want = engine.run(frame).astype(np.float32)
-    for layout in (3,) if tail == 3 else (6,) if tail == 48 else (2, 5, 4, 1):
+    own = layout_of_tail(tail)
+    for layout in (own,) if own is not None else (2, 5, 4, 1):
         net = LiveNet(1, width=width, blocks=blocks, layout=layout)
         state = net.state_dict()
         names = [name for name, module in net.named_modules() if isinstance(module, CondInstanceNorm)]
@@ -172,8 +173,8 @@ def base_from_checkpoint(path: str | os.PathLike[str]) -> BaseNet:
     if config.arch != "live":
         raise StylecamError(f"{path} is a checkpoint of a {config.arch} network, not of a live base")
     # The tail's shape tells layouts 3 and 6 from the 2x2 sub-pixel layouts; of those, the asked layout says 4 or 5.
-    tail = ckpt.net_state["out.conv2d.weight"].shape[0]
-    layout = {3: 3, 48: 6}.get(tail, config.layout if config.layout in (4, 5) else 2)
+    own = layout_of_tail(int(ckpt.net_state["out.conv2d.weight"].shape[0]))
+    layout = own if own is not None else config.layout if config.layout in (4, 5) else 2
     net = LiveNet(len(images), layout=layout)
     net.load_state_dict(ckpt.net_state)
     return BaseNet(net=net, styles=[Path(p).stem for p in images], train_config={**config.to_dict(), "steps_done": ckpt.step})

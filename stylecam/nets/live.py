@@ -93,6 +93,13 @@ LAYOUTS = (1, 2, 3, 4, 5, 6)
 DEFAULT_LAYOUT = 2
 UPGRADES: dict[int, tuple[int, ...]] = {1: (2, 3, 4, 5, 6), 2: (3, 4, 5, 6), 3: (), 4: (), 5: (6,), 6: ()}
 """The layouts each layout can be upgraded into with its weights (:func:`upgrade_layout`)."""
+TAIL_CHANNELS: dict[int, int] = {3: 3, 6: 48}
+"""Output channels of the last conv of the layouts whose tail is not the 12-channel 2x2 sub-pixel one."""
+
+
+def layout_of_tail(channels: int) -> int | None:
+    """The layout a last conv of ``channels`` outputs belongs to; None for 12 (layouts 1, 2, 4 and 5)."""
+    return next((layout for layout, c in TAIL_CHANNELS.items() if c == channels), None)
 
 
 class Blur(nn.Module):
@@ -209,11 +216,11 @@ class LiveNet(nn.Module):
         self.norm3 = CondInstanceNorm(w1, n_styles)
         # Layouts 1-2 end with a sub-pixel (pixel-shuffle) conv, which paints a 2x2 checkerboard
         # the style loss rewards; layout 3 upsamples first and then convolves (Odena et al. 2016).
-        self.out = ConvLayer(w1, {3: 3, 6: 48}.get(layout, 12), kernel_size=3)
+        self.out = ConvLayer(w1, TAIL_CHANNELS.get(layout, 12), kernel_size=3)
         if dense:
             self.blur1 = Blur(3)
             self.blur2 = Blur(w1)
-            # layout 2 blurs the trunk's output within each parity sub-grid; 3 and 5 across them
+            # layout 2 blurs the trunk's output within each parity sub-grid; 3, 5 and 6 across them
             self.blur3 = Blur(w2, dilation=1 if layout in (3, 5, 6) else 2)
         if layout == 4:
             self.blur_out = Blur(3)
