@@ -100,6 +100,8 @@ def test_config_json_round_trip_and_presets() -> None:
     [
         ({"arch": "huge"}, "--arch"), ({"size": 8}, "--size"), ({"lr": 0.0}, "--lr"), ({"tv_weight": -1.0}, "--tv-weight"),
         ({"style_detail": 0}, "--style-detail"), ({"lattice_weight": -1.0}, "--lattice-weight"),
+        ({"style_scales": ()}, "--style-scales"), ({"style_scales": (1.0, 0.0)}, "--style-scales"),
+        ({"style_scales": (1.0, 1.0)}, "--style-scales"),
     ],  # fmt: skip
 )
 def test_config_rejects_bad_values_in_one_line(changes: dict[str, object], word: str) -> None:
@@ -132,6 +134,21 @@ def test_the_style_target_keeps_strokes_and_drops_detail_finer_than_the_network_
     # the size comes first: a 768 px painting at 384 px is the same target
     big = cv2.resize(painting, (768, 512), interpolation=cv2.INTER_NEAREST)
     assert style_target_image(big, long_side=384, detail=2).shape == painting.shape
+
+
+def test_the_reduced_picture_keeps_strokes_and_averages_away_single_pixel_texture() -> None:
+    from stylecam.training.train import reduced
+
+    yy, xx = torch.meshgrid(torch.arange(64), torch.arange(96), indexing="ij")
+    fine = ((xx + yy) % 2).float()  # a 1 px checkerboard
+    coarse = ((xx // 8) % 2).float()  # 16 px stripes
+    images = torch.stack([fine, coarse, 0.5 * fine + 0.5 * coarse]).unsqueeze(1).repeat(1, 3, 1, 1)
+    half = reduced(images, 0.5)
+    assert half.shape == (3, 3, 32, 48)
+    assert torch.allclose(half[0], torch.full_like(half[0], 0.5))  # every 2x2 block averaged
+    assert torch.equal(half[1, :, :, ::4], coarse[::2, ::8].expand(3, -1, -1))  # the stripes stay
+    assert torch.equal(reduced(images, 1.0), images) and reduced(images, 1.0) is not images
+    assert reduced(images, 0.1).shape[-2:] == (32, 32)  # never below 32 px a side
 
 
 def test_loss_falls_with_tiny_vgg(tmp_path: Path, photos: Path, style_image: Path) -> None:

@@ -68,6 +68,8 @@ def test_bad_arch_and_bad_name(tmp_path: Path, style: Path, photos: Path, capsys
     base = ["train", "--style", str(style), "--dataset", str(photos)]
     assert "--arch" in _one_line_error(capsys, main([*base, "--name", "x", "--arch", "huge"]))
     assert "invalid style name" in _one_line_error(capsys, main([*base, "--name", "Bad Name!"]))
+    assert "--style-scales" in _one_line_error(capsys, main([*base, "--name", "x", "--style-scales", "1,half"]))
+    assert "--style-scales" in _one_line_error(capsys, main([*base, "--name", "x", "--style-scales", "1,2"]))
     assert "--preset" in _one_line_error(capsys, main([*base, "--name", "x", "--preset", "slow"]))
 
 

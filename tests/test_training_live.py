@@ -16,7 +16,7 @@ from stylecam.perceptual import tiny_vgg_features
 from stylecam.perceptual.losses import StyleLoss
 from stylecam.styles import read_style_file
 from stylecam.training.base_net import load_base, save_base, start_from_base
-from stylecam.training.config import preset
+from stylecam.training.config import TrainConfig, preset
 from stylecam.training.train import style_indices, train
 
 from .helpers import synthetic_frame, with_random_rows
@@ -315,6 +315,36 @@ def test_a_style_file_that_is_not_a_live_network_is_refused_as_a_base(tmp_path: 
     with pytest.raises(StylecamError) as exc:
         load_base(broken)
     assert "\n" not in str(exc.value)
+
+
+def test_each_extra_style_scale_adds_its_own_gram_term(
+    tmp_path: Path, photos: Path, paintings: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stylecam.training import train as train_module
+
+    sizes: list[tuple[int, ...]] = []
+
+    def spy(images: torch.Tensor, scale: float) -> torch.Tensor:
+        out = reduced(images, scale)
+        sizes.append((*images.shape, *out.shape[-2:]))
+        return out
+
+    reduced = train_module.reduced
+    monkeypatch.setattr(train_module, "reduced", spy)
+    styles, calls = {}, {}
+    for scales in ((1.0,), (0.5,), (1.0, 0.5)):
+        sizes.clear()
+        rec = Recorder()
+        cfg = live_config(paintings[0], photos, iters=1, batch=2, size=64, stability_weight=0.0, style_scales=scales)
+        train(cfg, out_dir=tmp_path / str(len(scales)), perceptual=tiny_vgg_features(), reporter=rec, export=False)
+        styles[scales] = rec.losses[0]["style"]
+        calls[scales] = list(sizes)
+    # the scale-1 term uses the picture as painted; the 0.5 one the picture reduced 2x
+    assert calls[(1.0,)] == [] and calls[(0.5,)] == calls[(1.0, 0.5)] == [(2, 3, 64, 64, 32, 32)]
+    # the same net, photos and painting at step 1: the style loss of both scales is the sum of each alone
+    assert styles[(1.0,)] > 0 and styles[(0.5,)] > 0
+    assert styles[(1.0, 0.5)] == pytest.approx(styles[(1.0,)] + styles[(0.5,)], rel=1e-4)
+    assert TrainConfig.from_json(cfg.to_json()) == cfg and cfg.to_dict()["style_scales"] == [1.0, 0.5]
 
 
 def test_the_lattice_term_is_trained_and_reported_only_when_weighted(tmp_path: Path, photos: Path, paintings: list[Path]) -> None:

@@ -65,6 +65,11 @@ class TrainConfig:
     style_size: int = 512
     style_detail: int = 1
     """Finest detail of the painting the style loss asks for, in pixels: 1 = all of it; 2 = what a network painting at half resolution (``live``) can give (``training.train.style_target_image``)."""
+    style_scales: tuple[float, ...] = (1.0,)
+    """Scales the style loss compares the picture and the painting at (multi-scale Gram): (1.0,) = as painted;
+    (1.0, 0.5) also compares the picture reduced 2x (area) with the painting reduced 2x, so only
+    strokes that survive a reduction pay off there (a view at a smaller size, as the live view's
+    measure and a user at a glance see it) rather than texture down to single pixels."""
     content_layer: str = "relu2_2"
     style_layers: tuple[str, ...] = ("relu1_2", "relu2_2", "relu3_3")
     styles: tuple[str, ...] = ()
@@ -107,6 +112,8 @@ class TrainConfig:
                 raise StylecamError(f"--{name.replace('_', '-')} must not be negative (got {getattr(self, name)})")
         if not self.style_layers or not all(self.style_layers):
             raise StylecamError("--style-layers needs at least one VGG16 layer name, e.g. relu1_2,relu2_2,relu3_3")
+        if not self.style_scales or not all(0 < x <= 1 for x in self.style_scales) or len(set(self.style_scales)) != len(self.style_scales):
+            raise StylecamError(f"--style-scales needs distinct scales in (0, 1], e.g. 1,0.5 (got {','.join(f'{x:g}' for x in self.style_scales) or 'none'})")
         if self.layout not in (0, 1, 2, 3, 4, 5, 6):  # stylecam.nets.live.LAYOUTS, without importing torch here
             raise StylecamError(f"unknown --layout {self.layout!r}; expected 1, 2, 3, 4, 5 or 6")
         if self.layout and self.arch != "live":
@@ -131,6 +138,7 @@ class TrainConfig:
         d = asdict(self)
         d["style_layers"] = list(self.style_layers)
         d["styles"] = list(self.styles)
+        d["style_scales"] = list(self.style_scales)
         return d
 
     def to_json(self) -> str:
@@ -143,7 +151,7 @@ class TrainConfig:
         if unknown:
             raise StylecamError(f"unknown training setting {unknown[0]!r} in config")
         d = dict(data)
-        for key in ("style_layers", "styles"):
+        for key in ("style_layers", "styles", "style_scales"):
             if key in d:
                 d[key] = tuple(d[key])
         return cls(**d)
@@ -165,7 +173,7 @@ class TrainConfig:
 # Settings that must match between a checkpoint and the run that resumes it (iters may grow).
 RESUME_KEYS = (
     "arch", "size", "batch", "lr", "lr_schedule", "content_weight", "style_weight", "tv_weight", "stability_weight",
-    "stability_shift", "stability_noise", "lattice_weight", "style_size", "style_detail", "content_layer", "style_layers", "seed", "min_image_side",
+    "stability_shift", "stability_noise", "lattice_weight", "style_size", "style_detail", "style_scales", "content_layer", "style_layers", "seed", "min_image_side",
     "styles", "base", "tune", "layout",
 )  # fmt: skip
 

@@ -33,6 +33,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 from torch import nn
+from torch.nn import functional as F
 from torch.utils.data import DataLoader
 
 from stylecam.accel import autocast_dtype
@@ -145,6 +146,13 @@ def style_target_image(image_bgr: np.ndarray, *, long_side: int, detail: int) ->
     h, w = scaled.shape[:2]
     low = cv2.resize(scaled, (max(1, round(w / detail)), max(1, round(h / detail))), interpolation=cv2.INTER_AREA)
     return cv2.resize(low, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def reduced(images: torch.Tensor, scale: float) -> torch.Tensor:
+    """(N, 3, H, W) pictures reduced by ``scale`` (area, as the live view's picture is reduced for a
+    smaller display): ``scale`` 0.5 averages each 2x2 block. A new tensor; at least 32 px a side."""
+    h, w = images.shape[-2:]
+    return F.interpolate(images, size=(max(32, round(h * scale)), max(32, round(w * scale))), mode="area")
 
 
 def build_perceptual(
@@ -303,16 +311,21 @@ def _run(
     loss_vgg.to(device, memory_format=memory_format)
     content_vgg.to(device, memory_format=memory_format)
     content_loss = ContentLoss(config.content_layer, config.content_weight * c_scale)
-    style_loss = StyleLoss(config.style_layers, config.style_weight * s_scale)
-    with torch.no_grad():
-        style_feats = [
-            loss_vgg(to_tensor(style_target_image(img, long_side=config.style_size, detail=config.style_detail)).unsqueeze(0).to(device))
-            for img in style_images
-        ]
-    if n_styles > 1:
-        style_loss.set_style_bank(style_feats)
-    else:
-        style_loss.set_targets(style_feats)
+    # one style loss per scale of config.style_scales, each with the painting at that scale
+    style_losses: list[tuple[float, StyleLoss]] = []
+    for scale in config.style_scales:
+        loss = StyleLoss(config.style_layers, config.style_weight * s_scale)
+        long_side = max(32, round(config.style_size * scale))
+        with torch.no_grad():
+            style_feats = [
+                loss_vgg(to_tensor(style_target_image(img, long_side=long_side, detail=config.style_detail)).unsqueeze(0).to(device))
+                for img in style_images
+            ]
+        if n_styles > 1:
+            loss.set_style_bank(style_feats)
+        else:
+            loss.set_targets(style_feats)
+        style_losses.append((scale, loss))
 
     if device.type == "cpu" and config.threads > 0:
         torch.set_num_threads(config.threads)
@@ -408,7 +421,10 @@ def _run(
                         target = content_vgg(x)
                     feats = loss_vgg(y)
                     lc = content_loss(feats, target=target)
-                    ls = style_loss(feats, styles)
+                    ls = sum(
+                        (loss(feats if scale == 1 else loss_vgg(reduced(y, scale)), styles) for scale, loss in style_losses),
+                        start=torch.zeros((), device=device),
+                    )
                     ltv = config.tv_weight * total_variation(y.float())
                     if config.stability_weight > 0 and config.stability_shift > 0:
                         shift = draw_shift(gen, config.stability_shift)

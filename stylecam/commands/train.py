@@ -50,6 +50,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--lattice-weight", type=float, help="weight against a mesh locked to the network's pixel grid (levels); 0 turns it off")
     p.add_argument("--style-size", type=int, help="long side of the style image in px")
     p.add_argument("--style-detail", type=int, help="finest detail of the painting the style loss asks for, in px (the live presets: 2)")
+    p.add_argument("--style-scales", default=None, metavar="S1,S2,...",
+                   help="scales the style loss compares picture and painting at, comma-separated (default 1; 1,0.5 asks for strokes that survive a 2x reduction)")
     p.add_argument("--device", default=None, help="auto, cuda or cpu (default auto)")
     p.add_argument("--out", default=None, metavar="DIR", help="where the style files go (default: your styles folder)")
     p.add_argument("--work-dir", default=None, metavar="DIR", help="checkpoints and previews (default OUT/.train/NAME)")
@@ -66,6 +68,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--credit", default=None)
     p.add_argument("--progress-format", default="bar", choices=("bar", "json"))
     p.set_defaults(func=main)
+
+
+def _scales(text: str | None) -> tuple[float, ...] | None:
+    """``--style-scales`` "1,0.5" -> (1.0, 0.5); None when not given; StylecamError when not numbers."""
+    if text is None:
+        return None
+    try:
+        return tuple(float(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise StylecamError(f"--style-scales needs numbers separated by commas, e.g. 1,0.5 (got {text!r})") from None
 
 
 def main(args: argparse.Namespace) -> int:
@@ -97,6 +109,7 @@ def main(args: argparse.Namespace) -> int:
         lattice_weight=args.lattice_weight,
         style_size=args.style_size,
         style_detail=args.style_detail,
+        style_scales=_scales(args.style_scales),
         device=args.device,
         seed=args.seed,
         checkpoint_every=args.checkpoint_every,
