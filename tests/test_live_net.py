@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from stylecam.nets import build_net, count_flops
-from stylecam.nets.live import OUTPUT_GAIN, CondInstanceNorm, LiveNet, style_parameter_names, upgrade_layout
+from stylecam.nets.live import OUTPUT_GAIN, CondInstanceNorm, LiveNet, style_parameter_names, upgrade_layout, widen_edges
 from stylecam.styles import StyleInfo, export_style, read_style_file
 from stylecam.styles.graph import FrameStylizer
 
@@ -296,3 +296,27 @@ def test_layout_6_paints_at_the_frames_resolution_and_its_upgrade_keeps_each_2x2
         y6 = six(x)
     finest = lambda y: (y[..., :, 1:] - y[..., :, :-1])[..., :, ::2].abs().mean().item()  # noqa: E731
     assert finest(y6) > 2 * finest(y5)
+
+
+@pytest.mark.parametrize("layout", [2, 3, 6])
+def test_widened_edges_paint_the_same_picture_and_their_new_channels_can_learn(layout: int) -> None:
+    torch.manual_seed(layout)
+    net = with_random_rows(LiveNet(2, layout=layout), weight=(0.5, 2.0), bias_std=0.5).eval()
+    wide = widen_edges(net, 48).eval()
+    x, mix = torch.rand(2, 3, 45, 61) * 255, net.style_mix([0, 1])
+    assert torch.allclose(wide(x, mix), net(x, mix), atol=1e-3)
+    assert wide.edge_width == 48 and wide.config == {**net.config, "edge_width": 48}
+    assert wide.conv1.conv2d.weight.shape[0] == 48 and wide.up.pointwise.weight.shape[0] == 48
+    assert wide.conv2.conv2d.weight.shape[1] == 48 and wide.out.conv2d.weight.shape[1] == 48
+    assert sum(p.numel() for p in wide.parameters()) > sum(p.numel() for p in net.parameters())
+    # the new channels carry signal (fresh filters in), so the weights out of them get a gradient
+    assert wide.conv1.conv2d.weight[32:].abs().min() > 0
+    wide(x, mix).square().mean().backward()
+    assert wide.out.conv2d.weight.grad[:, 32:].abs().sum() > 0 and wide.conv2.conv2d.weight.grad[:, 32:].abs().sum() > 0
+    # the width carries into one-style copies and layout upgrades, and is never narrowed
+    assert wide.single_style(1).edge_width == 48
+    assert torch.allclose(wide.single_style(1).eval()(x[1:]), net.single_style(1).eval()(x[1:]), atol=1e-3)
+    if layout == 2:
+        assert upgrade_layout(wide, 6).edge_width == 48
+    with pytest.raises(ValueError, match="narrow"):
+        widen_edges(wide, 32)

@@ -92,6 +92,12 @@ def test_config_json_round_trip_and_presets() -> None:
     quick = preset("quick", name="x")
     assert (quick.arch, quick.base, quick.tune) == ("live", "bundled", "norms")
     assert preset("lite", name="x").arch == "lite"
+    # the live fine-tunes compare the picture as the view shows it (80 %) with a 640 px painting
+    for name in ("quick", "cpu"):
+        live = preset(name, name="x")
+        assert (live.style_size, live.style_scales) == (640, (0.8,))
+    assert preset("quick", name="x", style_scales=(1.0,), style_size=384).style_scales == (1.0,)
+    assert preset("base", name="x").style_scales == (1.0,)
     assert set(PRESETS) == {"quick", "cpu", "base", "lite", "full"}
 
 
@@ -101,7 +107,9 @@ def test_config_json_round_trip_and_presets() -> None:
         ({"arch": "huge"}, "--arch"), ({"size": 8}, "--size"), ({"lr": 0.0}, "--lr"), ({"tv_weight": -1.0}, "--tv-weight"),
         ({"style_detail": 0}, "--style-detail"), ({"lattice_weight": -1.0}, "--lattice-weight"),
         ({"style_scales": ()}, "--style-scales"), ({"style_scales": (1.0, 0.0)}, "--style-scales"),
-        ({"style_scales": (1.0, 1.0)}, "--style-scales"),
+        ({"style_scales": (1.0, 1.0)}, "--style-scales"), ({"edge_width": 33}, "--edge-width"),
+        ({"edge_width": -2}, "--edge-width"), ({"edge_width": 48}, "--edge-width"),  # quick tunes only the norms
+        ({"edge_width": 48, "arch": "lite"}, "--edge-width"),
     ],  # fmt: skip
 )
 def test_config_rejects_bad_values_in_one_line(changes: dict[str, object], word: str) -> None:

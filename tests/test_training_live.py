@@ -285,18 +285,18 @@ def test_a_checkpoint_of_the_previous_layout_exports_in_its_layout_and_refuses_t
         train(cfg.replace(iters=2), out_dir=tmp_path / "out", work_dir=work, resume=True, perceptual=tiny_vgg_features(), export=False)
 
 
-@pytest.mark.parametrize("layout", [2, 3, 4, 5, 6])
-def test_a_live_style_file_is_a_base_with_its_own_weights_and_layout(tmp_path: Path, layout: int) -> None:
-    """`stylecam train --base STYLE.onnx` continues training a style: its weights and layout come back exactly."""
+@pytest.mark.parametrize("layout, edge_width", [(2, None), (3, None), (4, None), (5, None), (6, None), (6, 48), (3, 40)])
+def test_a_live_style_file_is_a_base_with_its_own_weights_and_layout(tmp_path: Path, layout: int, edge_width: int | None) -> None:
+    """`stylecam train --base STYLE.onnx` continues training a style: its weights, layout and edge width come back exactly."""
     from stylecam.nets.live import LiveNet
     from stylecam.styles import StyleInfo, export_style
 
     torch.manual_seed(layout)
-    net = with_random_rows(LiveNet(1, layout=layout), weight=(0.5, 2.0), bias_std=0.5).eval()
+    net = with_random_rows(LiveNet(1, layout=layout, edge_width=edge_width), weight=(0.5, 2.0), bias_std=0.5).eval()
     info = StyleInfo.from_style_image(name="painted", style_image_bgr=synthetic_frame(), arch="live")
     path = export_style(net, tmp_path, info, fp16=False)[0]
     base = load_base(path)
-    assert base.net.layout == layout and base.styles == ["painted"]
+    assert base.net.layout == layout and base.styles == ["painted"] and base.net.edge_width == net.edge_width
     got, want = base.net.state_dict(), net.state_dict()
     assert got.keys() == want.keys() and all(torch.allclose(got[k], want[k]) for k in want)
     assert start_from_base(base).layout == layout  # a fine-tune keeps the file's layout
@@ -362,3 +362,29 @@ def test_the_lattice_term_is_trained_and_reported_only_when_weighted(tmp_path: P
     assert first["total"] == pytest.approx(sum(first[k] for k in ("content", "style", "tv", "stability", "lattice")), rel=1e-4)
     with pytest.raises(StylecamError, match="lattice-weight"):
         live_config(paintings[0], photos, lattice_weight=-1.0)
+
+
+def test_edge_width_widens_the_base_and_the_trained_style_keeps_the_width(tmp_path: Path, photos: Path, paintings: list[Path]) -> None:
+    """--edge-width 48 from a base of the default 32: the run starts from the base's picture, in the
+    wider network, and the style file, the checkpoint and a base saved from it all hold 48 channels."""
+    from stylecam.nets.live import LiveNet
+
+    torch.manual_seed(3)
+    base_path = save_base(tmp_path / "base.safetensors", with_random_rows(LiveNet(2)), styles=["a", "b"], train_config={})
+    cfg = live_config(paintings[0], photos, base=str(base_path), edge_width=48, iters=2, checkpoint_every=1)
+    result = train(cfg, out_dir=tmp_path / "out", work_dir=tmp_path / "work", perceptual=tiny_vgg_features())
+    assert result.net.edge_width == 48
+    fp32 = next(f for f in result.files if f.name == "tiny.onnx")
+    assert load_base(fp32).net.edge_width == 48
+    # the saved base format keeps it too
+    again = load_base(save_base(tmp_path / "wide.safetensors", result.net, styles=["tiny"], train_config={}))
+    assert again.net.edge_width == 48
+    # resuming with another edge width is refused (the checkpoint's weights would not fit)
+    with pytest.raises(StylecamError, match="edge_width"):
+        train(cfg.replace(iters=3, edge_width=64), out_dir=tmp_path / "out", work_dir=tmp_path / "work", resume=True,
+              perceptual=tiny_vgg_features(), export=False)
+    # narrowing is refused in one line
+    with pytest.raises(StylecamError, match="--edge-width 32") as exc:
+        train(live_config(paintings[0], photos, base=str(tmp_path / "wide.safetensors"), edge_width=32), out_dir=tmp_path / "o2",
+              perceptual=tiny_vgg_features())
+    assert "\n" not in str(exc.value)

@@ -1,8 +1,8 @@
 """The ``live`` base network file: a multi-style network that new styles are fine-tuned from.
 
 One safetensors file, self-describing: tensors are the network's state dict; metadata holds
-``format``, ``arch`` (``live``), ``net_config`` (JSON: n_styles, width, blocks, layout; a file
-without ``layout`` is layout 1, see :mod:`stylecam.nets.live`), ``styles`` (JSON
+``format``, ``arch`` (``live``), ``net_config`` (JSON: n_styles, width, blocks, layout and, where not
+``width // 2``, edge_width; a file without ``layout`` is layout 1, see :mod:`stylecam.nets.live`), ``styles`` (JSON
 list of the style names, in gamma/beta row order) and ``train_config`` (JSON). The bundled base
 (``stylecam/assets/live_base.safetensors``) is the network of the bundled styles, so that
 ``stylecam train`` and the window's "New style…" start from it offline.
@@ -87,7 +87,10 @@ def load_base(spec: str | os.PathLike[str]) -> BaseNet:
         layout = int(config.get("layout", 1))
         if layout not in LAYOUTS:
             raise ValueError(f"unknown layout {layout}")
-        net = LiveNet(int(config["n_styles"]), width=int(config["width"]), blocks=int(config["blocks"]), layout=layout)
+        net = LiveNet(
+            int(config["n_styles"]), width=int(config["width"]), blocks=int(config["blocks"]), layout=layout,
+            edge_width=config.get("edge_width"),
+        )
         net.load_state_dict(tensors)
         styles = list(json.loads(meta["styles"]))
         train_config = json.loads(meta.get("train_config", "{}"))
@@ -134,6 +137,7 @@ def base_from_style_file(path: str | os.PathLike[str]) -> BaseNet:
         width = int(inits["net.conv2.conv2d.weight"].shape[0])
         blocks = sum(1 for k in inits if k.startswith("net.res.") and k.endswith(".conv1.pointwise.weight"))
         tail = int(inits["net.out.conv2d.weight"].shape[0])
+        edge = int(inits["net.conv1.conv2d.weight"].shape[0])
     except KeyError as exc:
         raise StylecamError(f"{path} does not hold a live network's weights ({exc.args[0]} missing)") from None
     engine = load_engine(Style(info=info, path=path, fp16_path=None, location="file"), provider="cpu")
@@ -141,7 +145,7 @@ def base_from_style_file(path: str | os.PathLike[str]) -> BaseNet:
     want = engine.run(frame).astype(np.float32)
     own = layout_of_tail(tail)
     for layout in (own,) if own is not None else (2, 5, 4, 1):
-        net = LiveNet(1, width=width, blocks=blocks, layout=layout)
+        net = LiveNet(1, width=width, blocks=blocks, layout=layout, edge_width=edge)
         state = net.state_dict()
         names = [name for name, module in net.named_modules() if isinstance(module, CondInstanceNorm)]
         if len(names) != len(norms):
@@ -175,8 +179,9 @@ def base_from_checkpoint(path: str | os.PathLike[str]) -> BaseNet:
     # The tail's shape tells layouts 3 and 6 from the 2x2 sub-pixel layouts; of those, the asked layout says 4 or 5.
     own = layout_of_tail(int(ckpt.net_state["out.conv2d.weight"].shape[0]))
     layout = own if own is not None else config.layout if config.layout in (4, 5) else 2
-    net = LiveNet(len(images), layout=layout)
-    net.load_state_dict(ckpt.net_state)
+    state = ckpt.net_state
+    net = LiveNet(len(images), width=int(state["conv2.conv2d.weight"].shape[0]), layout=layout, edge_width=int(state["conv1.conv2d.weight"].shape[0]))
+    net.load_state_dict(state)
     return BaseNet(net=net, styles=[Path(p).stem for p in images], train_config={**config.to_dict(), "steps_done": ckpt.step})
 
 
@@ -202,7 +207,7 @@ def extend_base(base: BaseNet, styles: list[str], *, layout: int = 0) -> LiveNet
     bundled six plus more).
     """
     src = current_layout(base.net, layout)
-    net = LiveNet(len(styles), width=src.config["width"], blocks=src.config["blocks"], layout=src.layout)
+    net = LiveNet.like(src, n_styles=len(styles))
     state = {k: v.clone() for k, v in src.state_dict().items()}
     for key in style_parameter_names(src):
         table = state[key]
@@ -238,12 +243,12 @@ def merge_row(base: BaseNet, name: str, single: LiveNet) -> BaseNet:
     src = current_layout(base.net, single.layout)
     state = {k: v.clone() for k, v in src.state_dict().items()}
     rows = set(style_parameter_names(src))
-    moved = [k for k in state if k not in rows and not torch.allclose(state[k], tuned[k], atol=1e-6)]
+    moved = [k for k in state if k not in rows and (state[k].shape != tuned[k].shape or not torch.allclose(state[k], tuned[k], atol=1e-6))]
     if moved:
         raise StylecamError(f"that network is not a gamma/beta fine-tune of this base ({moved[0]} differs)")
     index = base.styles.index(name)
     for key in rows:
         state[key][index] = tuned[key][0]
-    net = LiveNet(src.n_styles, width=src.config["width"], blocks=src.config["blocks"], layout=src.layout)
+    net = LiveNet.like(src)
     net.load_state_dict(state)
     return BaseNet(net=net, styles=list(base.styles), train_config=base.train_config)

@@ -19,6 +19,7 @@ writes checkpoints, previews and the style files.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import os
 import signal
@@ -46,7 +47,7 @@ from stylecam.paths import user_styles_dir
 from stylecam.perceptual import VGGFeatures, load_vgg16_weights, make_vgg16_features
 from stylecam.perceptual.losses import ContentLoss, StyleLoss, lattice_loss, total_variation
 from stylecam.styles import StyleInfo, check_style_name, export_style
-from stylecam.nets.live import LiveNet
+from stylecam.nets.live import DEFAULT_LAYOUT, LiveNet, widen_edges
 from stylecam.training.base_net import extend_base, freeze_all_but_norms, load_base, save_base, start_from_base
 from stylecam.training.checkpoint import CHECKPOINT_NAME, load_checkpoint, restore_rng, save_checkpoint
 from stylecam.training.config import RESUME_KEYS, TrainConfig
@@ -214,10 +215,15 @@ def _initial_net(config: TrainConfig, n_styles: int) -> nn.Module:
     styles it knows by name (the style image's file stem, see :func:`extend_base`: retuning a
     bundled style starts from it), else, for one new style, the mean of its styles."""
     if not config.base:
-        if config.arch == "live" and config.layout:
-            return LiveNet(n_styles, layout=config.layout)
+        if config.arch == "live" and (config.layout or config.edge_width):
+            return LiveNet(n_styles, layout=config.layout or DEFAULT_LAYOUT, edge_width=config.edge_width or None)
         return build_net(config.arch, n_styles=n_styles)
     base = load_base(config.base)
+    if config.edge_width and config.edge_width != base.net.edge_width:
+        try:
+            base = dataclasses.replace(base, net=widen_edges(base.net, config.edge_width))
+        except ValueError as exc:
+            raise StylecamError(f"--edge-width {config.edge_width}: {exc}") from None
     names = [Path(p).stem for p in (config.style, *config.styles)]
     if n_styles == 1 and names[0] not in base.styles:
         return start_from_base(base, layout=config.layout)

@@ -29,6 +29,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                    help="live base network to start from: 'bundled' (the quick and cpu presets' default) or a .safetensors file; '' for none")
     p.add_argument("--layout", type=int, default=None, choices=(1, 2, 3, 4, 5, 6),
                    help="live network layout (default: the base's; 5 = no 8 px diagonal mesh, see docs/STYLES.md)")
+    p.add_argument("--edge-width", type=int, default=None, metavar="N",
+                   help="live network: channels of its first and last stages (default: the base's; a base with fewer is widened)")
     p.add_argument("--tune", default=None, choices=("all", "norms"), help="train every weight, or only the style's gamma/beta (needs --base)")
     p.add_argument("--bf16", default=None, choices=("auto", "on", "off"),
                    help="bfloat16 autocast (default auto: on CUDA and on CPUs with AVX512-BF16/AMX)")
@@ -95,6 +97,7 @@ def main(args: argparse.Namespace) -> int:
         base=args.base,
         tune=args.tune,
         layout=args.layout,
+        edge_width=args.edge_width,
         bf16=args.bf16,
         size=args.size,
         iters=args.iters,

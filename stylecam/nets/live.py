@@ -189,18 +189,24 @@ class LiveNet(nn.Module):
     norm. Layout 4: layout 2 with a binomial blur on the RGB at 1/2. Layout 5: layout 2 with the blur after the blocks undilated. Layout 6: layout 5 with a conv3x3 to 48 ch + pixel shuffle by 4 (RGB at the frame's resolution, no enlargement). Layout 3: as layout 2 with block dilations (1, 2) and, instead of the 12-channel conv and
     pixel shuffle, a bilinear upsample to 1/2 and a conv3x3 to RGB there. No skip from the input: the instance norms
     remove the photo's global colour, so the painting's palette comes from the style's beta. Every norm is a :class:`CondInstanceNorm`.
+    ``edge_width`` (default ``width // 2``, the "w/2" above): the channels of conv5x5/2 and of the
+    decoder, the features the tail paints from (:func:`widen_edges`).
     """
 
     arch = "live"
 
-    def __init__(self, n_styles: int = 1, width: int = 64, blocks: int = 5, layout: int = DEFAULT_LAYOUT) -> None:
+    def __init__(
+        self, n_styles: int = 1, width: int = 64, blocks: int = 5, layout: int = DEFAULT_LAYOUT, *, edge_width: int | None = None
+    ) -> None:
         super().__init__()
         if n_styles < 1:
             raise ValueError("n_styles must be at least 1")
         if layout not in LAYOUTS:
             raise ValueError(f"unknown live layout {layout!r}; expected one of {LAYOUTS}")
+        w1, w2 = edge_width or width // 2, width
         self.config: dict[str, Any] = {"n_styles": n_styles, "width": width, "blocks": blocks, "layout": layout}
-        w1, w2 = width // 2, width
+        if w1 != width // 2:
+            self.config["edge_width"] = w1
         self.conv1 = ConvLayer(3, w1, kernel_size=5, stride=2)
         self.norm1 = CondInstanceNorm(w1, n_styles)
         # Layout 2 computes the trunk densely ("a trous"): no subsampling, kernels dilated instead.
@@ -225,9 +231,28 @@ class LiveNet(nn.Module):
         if layout == 4:
             self.blur_out = Blur(3)
 
+    @classmethod
+    def like(
+        cls, net: LiveNet, *, n_styles: int | None = None, layout: int | None = None, edge_width: int | None = None
+    ) -> LiveNet:
+        """A freshly initialised network of ``net``'s shape (width, blocks, edge width), with another
+        number of styles, layout or edge width where given."""
+        return cls(
+            net.n_styles if n_styles is None else n_styles,
+            width=int(net.config["width"]),
+            blocks=int(net.config["blocks"]),
+            layout=net.layout if layout is None else layout,
+            edge_width=edge_width or net.edge_width,
+        )
+
     @property
     def layout(self) -> int:
         return int(self.config["layout"])
+
+    @property
+    def edge_width(self) -> int:
+        """Channels of the encoder's first stage and of the decoder (``width // 2`` unless set)."""
+        return int(self.config.get("edge_width", self.config["width"] // 2))
 
     @property
     def n_styles(self) -> int:
@@ -280,7 +305,7 @@ class LiveNet(nn.Module):
             if weights.shape != (self.n_styles,) or (weights < 0).any() or weights.sum() <= 0:
                 raise ValueError(f"a style mix needs {self.n_styles} non-negative weights, not all zero")
             weights = weights / weights.sum()
-        one = LiveNet(1, width=self.config["width"], blocks=self.config["blocks"], layout=self.layout)
+        one = LiveNet.like(self, n_styles=1)
         state = copy.deepcopy(self.state_dict())
         for key, norm_name in _norm_keys(self):
             state[key] = (weights.to(state[key].dtype) @ state[key].cpu())[None].to(state[key].device)
@@ -311,7 +336,7 @@ def upgrade_layout(net: LiveNet, layout: int = DEFAULT_LAYOUT) -> LiveNet:
     """
     if layout != net.layout and layout not in UPGRADES[net.layout]:
         raise ValueError(f"cannot upgrade a layout-{net.layout} network to layout {layout!r}")
-    new = LiveNet(net.n_styles, width=net.config["width"], blocks=net.config["blocks"], layout=layout)
+    new = LiveNet.like(net, layout=layout)
     state = copy.deepcopy(net.state_dict())
     if layout == 3 and net.layout < 3:
         w, b = state["out.conv2d.weight"], state["out.conv2d.bias"]
@@ -323,5 +348,31 @@ def upgrade_layout(net: LiveNet, layout: int = DEFAULT_LAYOUT) -> LiveNet:
         src = (torch.arange(3)[:, None] * 4 + ((i // 2) * 2 + j // 2).reshape(1, 16)).reshape(48)
         state["out.conv2d.weight"] = state["out.conv2d.weight"][src].clone()
         state["out.conv2d.bias"] = state["out.conv2d.bias"][src].clone()
+    new.load_state_dict(state)
+    return new.to(net.norm1.weight.device)
+
+
+def widen_edges(net: LiveNet, edge_width: int) -> LiveNet:
+    """A copy of ``net`` with ``edge_width`` channels in its encoder's first stage and its decoder, painting the same picture.
+
+    The edges (conv1 and the decoder at 1/4 of the frame, ``width // 2`` channels by default) hold
+    the features the tail paints the picture's finest detail from; widening them costs little
+    (the trunk is ``width`` wide). As in Net2Net (Chen, Goodfellow & Shlens 2016) the new channels
+    get freshly initialised filters into them, unit gamma and zero beta, and zero weights out of
+    them (conv2's and the tail's inputs), so the picture is unchanged until training uses them.
+    """
+    if edge_width < net.edge_width:
+        raise ValueError(f"cannot narrow the edges from {net.edge_width} to {edge_width} channels")
+    new = LiveNet.like(net, edge_width=edge_width)
+    state = new.state_dict()
+    with torch.no_grad():
+        for key, old in net.state_dict().items():
+            grown = state[key]
+            if grown.shape != old.shape:
+                if grown.dim() == 1 or (grown.dim() == 4 and grown.shape[1] != old.shape[1]):
+                    grown.zero_()  # the bias of a new output channel; a weight out of a new channel
+                grown[tuple(slice(0, n) for n in old.shape)] = old
+            else:
+                grown.copy_(old)
     new.load_state_dict(state)
     return new.to(net.norm1.weight.device)
