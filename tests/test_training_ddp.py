@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 SETTINGS = dict(
     arch="lite", size=48, style_size=64, min_image_side=32, log_every=1, preview_every=1, checkpoint_every=1,
-    content_weight=1.0, style_weight=2000.0, tv_weight=1e-3,
+    content_weight=1.0, style_weight=2000.0, tv_weight=1e-3, style_scales=[1.0],
 )  # fmt: skip
 """Shared by the ranks and the single-process runs."""
 
@@ -69,7 +69,7 @@ def _single_process(style: Path, photos: Path, out: Path, *, batch: int) -> dict
     from stylecam.training.config import preset
     from stylecam.training.train import train
 
-    cfg = preset("quick", style=str(style), dataset=str(photos), name="exact", **SETTINGS, batch=batch, iters=2, stability_weight=0.0)
+    cfg = preset("quick", style=str(style), dataset=str(photos), name="exact", **SETTINGS, batch=batch, iters=2, stability_weight=0.0, bf16="off")  # the ranks agree on fp32
     net = train(cfg, out_dir=out, perceptual=tiny_vgg_features(0), export=False).net
     return {k: v.detach().clone() for k, v in net.state_dict().items()}
 
